@@ -1,0 +1,262 @@
+//! Catalogs, the resources in them with their roles and scopes, and resource requests.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::enums::{CatalogState, CatalogType, RequestState, RequestType};
+use crate::error::{invalid, optional_text, required_text, ValidationError, DESCRIPTION_MAX, NAME_MAX};
+use crate::input::EntityRef;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Catalog {
+    pub id: Uuid,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub catalog_type: CatalogType,
+    pub state: CatalogState,
+    pub is_externally_visible: bool,
+    pub created_date_time: DateTime<Utc>,
+    pub modified_date_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewCatalog {
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub state: Option<CatalogState>,
+    pub is_externally_visible: Option<bool>,
+    pub catalog_type: Option<CatalogType>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CatalogPatch {
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::input::nullable")]
+    pub description: Option<Option<String>>,
+    pub state: Option<CatalogState>,
+    pub is_externally_visible: Option<bool>,
+    pub catalog_type: Option<CatalogType>,
+}
+
+fn validate_state(state: CatalogState) -> Result<CatalogState, ValidationError> {
+    if state == CatalogState::UnknownFutureValue {
+        return invalid("state", "state must be published or unpublished");
+    }
+    Ok(state)
+}
+
+fn validate_type(t: Option<CatalogType>) -> Result<(), ValidationError> {
+    match t {
+        None | Some(CatalogType::UserManaged) => Ok(()),
+        Some(other) => invalid("catalogType", format!("catalogType '{other}' is set by the service; use userManaged")),
+    }
+}
+
+impl Catalog {
+    pub fn create(input: NewCatalog, id: Uuid, now: DateTime<Utc>) -> Result<Self, ValidationError> {
+        validate_type(input.catalog_type)?;
+        Ok(Catalog {
+            id,
+            display_name: required_text("displayName", input.display_name.as_deref(), NAME_MAX)?,
+            description: optional_text("description", input.description.as_deref(), DESCRIPTION_MAX)?,
+            catalog_type: CatalogType::UserManaged,
+            state: validate_state(input.state.unwrap_or(CatalogState::Published))?,
+            // Graph's and the portal's default; nothing is requestable without a policy anyway.
+            is_externally_visible: input.is_externally_visible.unwrap_or(true),
+            created_date_time: now,
+            modified_date_time: now,
+        })
+    }
+
+    pub fn apply(&mut self, patch: CatalogPatch, now: DateTime<Utc>) -> Result<(), ValidationError> {
+        validate_type(patch.catalog_type)?;
+        if let Some(name) = patch.display_name {
+            self.display_name = required_text("displayName", Some(&name), NAME_MAX)?;
+        }
+        if let Some(d) = patch.description {
+            self.description = optional_text("description", d.as_deref(), DESCRIPTION_MAX)?;
+        }
+        if let Some(state) = patch.state {
+            self.state = validate_state(state)?;
+        }
+        if let Some(v) = patch.is_externally_visible {
+            self.is_externally_visible = v;
+        }
+        self.modified_date_time = now;
+        Ok(())
+    }
+
+    /// Whether packages here may get policies that admit users from outside the host.
+    pub fn open_to_external_users(&self) -> Result<(), ValidationError> {
+        if self.state != CatalogState::Published {
+            return invalid(
+                "allowedTargetScope",
+                format!(
+                    "catalog '{}' is not enabled (state is {}); enable it before adding policies for external users",
+                    self.display_name, self.state
+                ),
+            );
+        }
+        if !self.is_externally_visible {
+            return invalid(
+                "allowedTargetScope",
+                format!(
+                    "catalog '{}' is not enabled for external users (isExternallyVisible is false)",
+                    self.display_name
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Origin systems Gatehouse can provision. `AadGroup` is the built-in directory group, named as
+/// in Graph so that scripts written for Graph work unchanged.
+pub const ORIGIN_DIRECTORY_GROUP: &str = "AadGroup";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub catalog_id: Uuid,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub origin_system: String,
+    pub origin_id: String,
+    pub created_date_time: DateTime<Utc>,
+    pub modified_date_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRole {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub resource_id: Uuid,
+    #[serde(skip)]
+    pub catalog_id: Uuid,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub origin_system: String,
+    pub origin_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceScope {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub resource_id: Uuid,
+    #[serde(skip)]
+    pub catalog_id: Uuid,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub origin_system: String,
+    pub origin_id: String,
+    pub is_root_scope: bool,
+}
+
+impl Resource {
+    /// The roles and root scope a directory group offers: Member and Owner.
+    pub fn directory_group_roles(&self, role_ids: [Uuid; 2], scope_id: Uuid) -> (Vec<ResourceRole>, ResourceScope) {
+        let role = |id, name: &str| ResourceRole {
+            id,
+            resource_id: self.id,
+            catalog_id: self.catalog_id,
+            display_name: name.to_owned(),
+            description: None,
+            origin_system: self.origin_system.clone(),
+            origin_id: format!("{name}_{}", self.origin_id),
+        };
+        let scope = ResourceScope {
+            id: scope_id,
+            resource_id: self.id,
+            catalog_id: self.catalog_id,
+            display_name: "Root".into(),
+            description: Some("Root Scope".into()),
+            origin_system: self.origin_system.clone(),
+            origin_id: self.origin_id.clone(),
+            is_root_scope: true,
+        };
+        (vec![role(role_ids[0], "Member"), role(role_ids[1], "Owner")], scope)
+    }
+}
+
+/// `POST resourceRequests`: the way a resource enters or leaves a catalog.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewResourceRequest {
+    pub request_type: Option<RequestType>,
+    pub resource: Option<ResourceInput>,
+    pub catalog: Option<EntityRef>,
+    pub justification: Option<String>,
+    pub state: Option<RequestState>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceInput {
+    pub id: Option<Uuid>,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub origin_id: Option<String>,
+    pub origin_system: Option<String>,
+}
+
+/// What a resource request asks for, after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResourceRequestAction {
+    Add { origin_system: String, origin_id: String, display_name: Option<String>, description: Option<String> },
+    Remove { resource_id: Uuid },
+}
+
+impl NewResourceRequest {
+    pub fn validate(self) -> Result<(RequestType, Uuid, ResourceRequestAction), ValidationError> {
+        let catalog = self.catalog.ok_or_else(|| ValidationError::new("catalog", "catalog with an id is required"))?;
+        let resource = self.resource.ok_or_else(|| ValidationError::new("resource", "resource is required"))?;
+        let request_type =
+            self.request_type.ok_or_else(|| ValidationError::new("requestType", "requestType is required"))?;
+        let action = match request_type {
+            RequestType::AdminAdd | RequestType::AdminUpdate => {
+                let origin_system = required_text("resource.originSystem", resource.origin_system.as_deref(), 64)?;
+                if origin_system != ORIGIN_DIRECTORY_GROUP {
+                    return invalid(
+                        "resource.originSystem",
+                        format!("origin system '{origin_system}' is not supported; supported: {ORIGIN_DIRECTORY_GROUP}"),
+                    );
+                }
+                ResourceRequestAction::Add {
+                    origin_system,
+                    origin_id: required_text("resource.originId", resource.origin_id.as_deref(), 256)?,
+                    display_name: optional_text("resource.displayName", resource.display_name.as_deref(), NAME_MAX)?,
+                    description: optional_text("resource.description", resource.description.as_deref(), DESCRIPTION_MAX)?,
+                }
+            }
+            RequestType::AdminRemove => ResourceRequestAction::Remove {
+                resource_id: resource.id.ok_or_else(|| ValidationError::new("resource.id", "resource.id is required to remove a resource"))?,
+            },
+            other => {
+                return invalid("requestType", format!("requestType '{other}' is not valid for a resource request; use adminAdd, adminUpdate or adminRemove"))
+            }
+        };
+        Ok((request_type, catalog.id, action))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRequest {
+    pub id: Uuid,
+    pub request_type: RequestType,
+    pub state: RequestState,
+    pub created_date_time: DateTime<Utc>,
+    #[serde(skip)]
+    pub catalog_id: Uuid,
+    #[serde(skip)]
+    pub resource_id: Option<Uuid>,
+}

@@ -1,0 +1,22 @@
+//! The Gatehouse domain: entitlement-management types, the rules that validate them, and the
+//! OData query language. Pure: no IO, no async, and no clock reads — callers pass `now` and ids.
+
+pub mod access_package;
+pub mod audit;
+pub mod catalog;
+pub mod connected_organization;
+pub mod datetime;
+pub mod directory;
+pub mod duration;
+pub mod enums;
+pub mod error;
+pub mod input;
+pub mod odata;
+pub mod policy;
+pub mod polymorphic;
+pub mod principal;
+pub mod question;
+pub mod settings;
+pub mod subject_set;
+
+pub use error::ValidationError;

@@ -1,0 +1,46 @@
+//! The entitlement-management settings singleton.
+
+use gatehouse_domain::duration::Duration;
+use gatehouse_domain::enums::ExternalUserLifecycleAction;
+use gatehouse_domain::settings::Settings;
+use serde::{Deserialize, Serialize};
+
+use crate::rows;
+use crate::{Result, StoreError, Tx};
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored {
+    external_user_lifecycle_action: ExternalUserLifecycleAction,
+    duration_until_external_user_deleted_after_blocked: Duration,
+}
+
+pub async fn get(conn: &mut Tx) -> Result<Settings> {
+    let row =
+        sqlx::query("SELECT body FROM settings WHERE id = 'entitlementManagement'").fetch_optional(&mut *conn).await?;
+    match row {
+        None => Ok(Settings::default()),
+        Some(r) => {
+            let s: Stored = rows::json(&r, "body")?;
+            Ok(Settings {
+                external_user_lifecycle_action: s.external_user_lifecycle_action,
+                duration_until_external_user_deleted_after_blocked: s
+                    .duration_until_external_user_deleted_after_blocked,
+            })
+        }
+    }
+}
+
+pub async fn put(conn: &mut Tx, s: &Settings) -> Result<()> {
+    let body = serde_json::to_string(&Stored {
+        external_user_lifecycle_action: s.external_user_lifecycle_action,
+        duration_until_external_user_deleted_after_blocked: s.duration_until_external_user_deleted_after_blocked,
+    })
+    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query("DELETE FROM settings WHERE id = 'entitlementManagement'").execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO settings (id, body) VALUES ('entitlementManagement', $1)")
+        .bind(body)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
