@@ -1,0 +1,165 @@
+//! Connected organizations and their sponsors.
+
+use gatehouse_domain::connected_organization::{
+    ConnectedOrganization, ConnectedOrganizationPatch, NewConnectedOrganization, SponsorKind,
+};
+use gatehouse_domain::enums::UserType;
+use gatehouse_domain::ValidationError;
+use gatehouse_store::query::Where;
+use gatehouse_store::{connected_organizations as orgs, policies, Conn};
+use uuid::Uuid;
+
+use crate::audit::{created, deleted, updated};
+use crate::directory::require_user;
+use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
+
+/// One domain belongs to at most one organization: say which one already has it.
+async fn check_domains(conn: &mut Conn, org: &ConnectedOrganization) -> Result<()> {
+    for domain in org.domains() {
+        if let Some((_, owner)) = orgs::domain_owner(conn, domain, Some(org.id)).await? {
+            return Err(AppError::Conflict(format!(
+                "domain '{domain}' already belongs to connected organization '{owner}'"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl App {
+    pub async fn create_connected_organization(
+        &self,
+        actor: &Actor,
+        input: NewConnectedOrganization,
+    ) -> Result<ConnectedOrganization> {
+        let org = ConnectedOrganization::create(input, crate::new_id(), self.now())?;
+        let mut tx = self.store.begin().await?;
+        check_domains(&mut tx, &org).await?;
+        orgs::insert(&mut tx, &org).await?;
+        self.audit(&mut tx, actor, created("connectedOrganization.create", "connectedOrganization", org.id, &org))
+            .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    pub async fn update_connected_organization(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        patch: ConnectedOrganizationPatch,
+    ) -> Result<ConnectedOrganization> {
+        let mut tx = self.store.begin().await?;
+        let Some(before) = orgs::get(&mut tx, id).await? else { return not_found("connectedOrganization", id) };
+        let mut after = before.clone();
+        after.apply(patch, self.now())?;
+        check_domains(&mut tx, &after).await?;
+        orgs::update(&mut tx, &after).await?;
+        self.audit(
+            &mut tx,
+            actor,
+            updated("connectedOrganization.update", "connectedOrganization", id, &before, &after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn delete_connected_organization(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let Some(before) = orgs::get(&mut tx, id).await? else { return not_found("connectedOrganization", id) };
+        let naming = policies::naming_organization(&mut tx, id).await?;
+        if !naming.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "connected organization '{}' is named by assignment policies: {}; change them first",
+                before.display_name,
+                naming.join(", ")
+            )));
+        }
+        orgs::delete(&mut tx, id).await?;
+        self.audit(&mut tx, actor, deleted("connectedOrganization.delete", "connectedOrganization", id, &before))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_connected_organization(&self, id: Uuid) -> Result<ConnectedOrganization> {
+        let mut conn = self.store.conn().await?;
+        match orgs::get(&mut conn, id).await? {
+            Some(o) => Ok(o),
+            None => not_found("connectedOrganization", id),
+        }
+    }
+
+    pub async fn list_connected_organizations(&self, q: ListQuery<'_>) -> Result<Page<ConnectedOrganization>> {
+        let mut conn = self.store.conn().await?;
+        let page = gatehouse_store::query::list(&mut conn, &orgs::SCHEMA, Where::new(), q).await?;
+        Page::from_rows(page, orgs::from_row)
+    }
+
+    /// Internal sponsors are members of the host; external sponsors are guests already in the directory.
+    pub async fn add_sponsor(&self, actor: &Actor, org: Uuid, kind: SponsorKind, user: Uuid) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let Some(o) = orgs::get(&mut tx, org).await? else { return not_found("connectedOrganization", org) };
+        let u = require_user(&mut tx, user, "@odata.id").await?;
+        match (kind, u.user_type) {
+            (SponsorKind::Internal, UserType::Guest) => {
+                return Err(ValidationError::new(
+                    "@odata.id",
+                    format!(
+                        "'{}' is a guest; internal sponsors must be members of the host organization",
+                        u.display_name
+                    ),
+                )
+                .into())
+            }
+            (SponsorKind::External, UserType::Member) => {
+                return Err(ValidationError::new(
+                    "@odata.id",
+                    format!("'{}' is a member; external sponsors must be guest users", u.display_name),
+                )
+                .into())
+            }
+            _ => {}
+        }
+        if orgs::add_sponsor(&mut tx, org, kind, user).await? {
+            let change =
+                serde_json::json!({"sponsorKind": kind.as_str(), "userId": user, "organization": o.display_name});
+            self.audit(
+                &mut tx,
+                actor,
+                created("connectedOrganization.addSponsor", "connectedOrganization", org, &change),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_sponsor(&self, actor: &Actor, org: Uuid, kind: SponsorKind, user: Uuid) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        if orgs::get(&mut tx, org).await?.is_none() {
+            return not_found("connectedOrganization", org);
+        }
+        if !orgs::remove_sponsor(&mut tx, org, kind, user).await? {
+            return not_found(&format!("{} sponsor", kind.as_str()), user);
+        }
+        let change = serde_json::json!({"sponsorKind": kind.as_str(), "userId": user});
+        self.audit(
+            &mut tx,
+            actor,
+            deleted("connectedOrganization.removeSponsor", "connectedOrganization", org, &change),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_sponsors(
+        &self,
+        org: Uuid,
+        kind: SponsorKind,
+        q: ListQuery<'_>,
+    ) -> Result<Page<gatehouse_domain::directory::User>> {
+        self.get_connected_organization(org).await?;
+        self.list_users(orgs::sponsors_scope(org, kind), q).await
+    }
+}

@@ -1,0 +1,29 @@
+//! Entitlement-management settings.
+
+use gatehouse_domain::settings::{Settings, SettingsPatch};
+
+use crate::audit::updated;
+use crate::{Actor, App, Result};
+
+impl App {
+    pub async fn get_settings(&self) -> Result<Settings> {
+        let mut conn = self.store.conn().await?;
+        Ok(gatehouse_store::settings::get(&mut conn).await?)
+    }
+
+    pub async fn update_settings(&self, actor: &Actor, patch: SettingsPatch) -> Result<Settings> {
+        let mut tx = self.store.begin().await?;
+        let before = gatehouse_store::settings::get(&mut tx).await?;
+        let mut after = before.clone();
+        after.apply(patch)?;
+        gatehouse_store::settings::put(&mut tx, &after).await?;
+        self.audit(
+            &mut tx,
+            actor,
+            updated("settings.update", "entitlementManagementSettings", "singleton", &before, &after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
