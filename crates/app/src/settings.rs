@@ -27,3 +27,17 @@ impl App {
         Ok(after)
     }
 }
+
+impl App {
+    pub async fn list_audit(
+        &self,
+        scope: gatehouse_store::query::Where,
+        q: crate::ListQuery<'_>,
+    ) -> Result<crate::Page<gatehouse_domain::audit::AuditRecord>> {
+        let mut conn = self.store.conn().await?;
+        let page =
+            gatehouse_store::query::list_ordered(&mut conn, &gatehouse_store::audit::SCHEMA, scope, q, "t.seq ASC")
+                .await?;
+        crate::Page::from_rows(page, gatehouse_store::audit::from_row)
+    }
+}

@@ -224,7 +224,7 @@ pub struct AssignmentPolicy {
     pub review_settings: Option<ReviewSettings>,
     pub notification_settings: NotificationSettings,
     /// A navigation in Graph: emitted only with `$expand=questions`.
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, default)]
     pub questions: Vec<Question>,
     pub created_date_time: DateTime<Utc>,
     pub modified_date_time: DateTime<Utc>,

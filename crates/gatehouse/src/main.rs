@@ -1,1 +1,203 @@
-fn main() {}
+//! The `gatehouse` binary: `serve`, `demo`, `migrate`, `token`, and admin subcommands that
+//! call the HTTP API. `anyhow` lives here, at the edge; the libraries use typed errors.
+
+mod admin;
+mod config;
+mod demo;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use gatehouse_app::{Actor, App, SystemClock};
+use gatehouse_domain::principal::TokenScope;
+use gatehouse_server::ServerConfig;
+use gatehouse_store::Store;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "gatehouse", version, about = "Entitlement management for B2B extranets with managed guests")]
+struct Cli {
+    /// Configuration file (TOML). Defaults to ./gatehouse.toml when present.
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Seed a realistic host, partner, catalog, package and policy in a fresh embedded database, then serve.
+    Demo {
+        /// Where the demo keeps its database (cleared on each run).
+        #[arg(long, default_value = "./gatehouse-demo")]
+        data_dir: PathBuf,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Connected organizations.
+    Org {
+        #[command(flatten)]
+        api: admin::ApiArgs,
+        #[command(subcommand)]
+        cmd: admin::OrgCommand,
+    },
+    /// Catalogs and their resources.
+    Catalog {
+        #[command(flatten)]
+        api: admin::ApiArgs,
+        #[command(subcommand)]
+        cmd: admin::CatalogCommand,
+    },
+    /// Access packages.
+    Package {
+        #[command(flatten)]
+        api: admin::ApiArgs,
+        #[command(subcommand)]
+        cmd: admin::PackageCommand,
+    },
+    /// Assignment policies.
+    Policy {
+        #[command(flatten)]
+        api: admin::ApiArgs,
+        #[command(subcommand)]
+        cmd: admin::PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a bearer token for a directory user (default: the first administrator).
+    /// Works on the database directly, so it can mint the first tokens of an install.
+    Create {
+        /// The user the token acts as (personal token).
+        #[arg(long)]
+        user: Option<uuid::Uuid>,
+        /// `read` or `readwrite`.
+        #[arg(long, default_value = "readwrite")]
+        scope: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+}
+
+fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<App> {
+    let url = config.database_url()?;
+    let store = Store::connect(&url, config.database_max_connections)
+        .await
+        .with_context(|| format!("cannot open the database at {}", gatehouse_store::redact(&url)))?;
+    store.migrate().await.context("database migration failed")?;
+    Ok(App::new(store, Arc::new(SystemClock)))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "gatehouse listening");
+    let server_config = ServerConfig { public_url: config.public_url.clone(), max_body_bytes: config.max_body_bytes };
+    gatehouse_server::serve(listener, app.clone(), server_config, shutdown_signal()).await?;
+    app.store.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Org { api, cmd } => return admin::run_org(&api, cmd).await,
+        Command::Catalog { api, cmd } => return admin::run_catalog(&api, cmd).await,
+        Command::Package { api, cmd } => return admin::run_package(&api, cmd).await,
+        Command::Policy { api, cmd } => return admin::run_policy(&api, cmd).await,
+        _ => {}
+    }
+    let mut config = Config::load(cli.config.as_deref())?;
+    init_tracing(&config);
+    match cli.command {
+        Command::Serve => {
+            let app = open(&config).await?;
+            if let Some((user, token)) = app.bootstrap().await? {
+                // Printed once, on stdout for the operator, never logged.
+                println!("First start: created the administrator '{}' ({}).", user.display_name, user.id);
+                println!("Administrator token (shown once; keep it secret): {token}");
+            }
+            run_server(app, &config).await
+        }
+        Command::Demo { data_dir } => {
+            demo::prepare_dir(&data_dir)?;
+            config.data_dir = data_dir;
+            config.database_url = None;
+            let app = open(&config).await?;
+            let seeded = demo::seed(&app).await?;
+            println!("{}", demo::banner(&seeded, &config.public_url()));
+            run_server(app, &config).await
+        }
+        Command::Migrate => {
+            open(&config).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { user, scope, description }) => {
+            let app = open(&config).await?;
+            let scope = match scope.to_ascii_lowercase().as_str() {
+                "read" => TokenScope::Read,
+                "readwrite" => TokenScope::ReadWrite,
+                other => anyhow::bail!("unknown scope '{other}': use read or readwrite"),
+            };
+            let user = match user {
+                Some(u) => u,
+                None => match app.bootstrap().await? {
+                    Some((u, _)) => u.id,
+                    None => first_administrator(&app).await?,
+                },
+            };
+            let (secret, info) = app.create_token(&Actor::system(), user, vec![scope], description).await?;
+            println!("token {} for user {} ({}):", info.id, info.user_id, scope);
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Org { .. } | Command::Catalog { .. } | Command::Package { .. } | Command::Policy { .. } => {
+            unreachable!("handled above")
+        }
+    }
+}
+
+async fn first_administrator(app: &App) -> anyhow::Result<uuid::Uuid> {
+    let mut conn = app.store.conn().await?;
+    let role = gatehouse_domain::principal::DirectoryRole::GlobalAdministrator;
+    gatehouse_store::directory::first_with_role(&mut conn, role).await?.context("no administrator found; pass --user")
+}

@@ -1,1 +1,110 @@
-//! placeholder
+//! The HTTP edge of Gatehouse: the Graph-compatible JSON API, health, metrics and OpenAPI.
+//! Handlers in [`api`] parse, call one application service, and render; [`routes`] is the
+//! single table of routes and permissions; [`authz`] enforces it.
+
+pub mod api;
+pub mod authz;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod odata;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod state;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::MethodRouter;
+use axum::Router;
+use gatehouse_app::App;
+use tower::Layer;
+use tower_http::trace::TraceLayer;
+
+pub use state::{AppState, ServerConfig};
+
+use crate::error::ApiError;
+
+async fn not_found(uri: Uri) -> impl IntoResponse {
+    ApiError::not_found(format!("no resource at '{}'", uri.path()))
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "notAllowed", "this method is not allowed on this resource")
+}
+
+/// The application router, without path normalisation.
+pub fn router(app: App, config: ServerConfig) -> Router {
+    let table = routes::table();
+    let specs: Vec<_> = table.iter().map(|r| r.spec.clone()).collect();
+    let state = AppState {
+        app,
+        config: Arc::new(config.clone()),
+        metrics: Arc::new(metrics::Metrics::default()),
+        routes: Arc::new(routes::RouteIndex::new(specs.clone())),
+        openapi: Arc::new(openapi::document(&specs)),
+    };
+    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    for r in table {
+        let merged = match by_path.remove(r.spec.path) {
+            Some(existing) => existing.merge(r.handler),
+            None => r.handler,
+        };
+        by_path.insert(r.spec.path, merged.fallback(method_not_allowed));
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), authz::middleware))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::middleware))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Graph clients send `%24` for `$` in paths and, behind some base URLs, doubled slashes.
+fn normalize(mut req: Request) -> Request {
+    let uri = req.uri();
+    let path = uri.path();
+    if path.contains("//") || path.contains('%') {
+        let mut p =
+            path.replace("%24", "$").replace("%27", "'").replace("%28", "(").replace("%29", ")").replace("%3D", "=");
+        while p.contains("//") {
+            p = p.replace("//", "/");
+        }
+        let pq = match uri.query() {
+            Some(q) => format!("{p}?{q}"),
+            None => p,
+        };
+        if let Ok(pq) = pq.parse::<axum::http::uri::PathAndQuery>() {
+            let mut parts = uri.clone().into_parts();
+            parts.path_and_query = Some(pq);
+            if let Ok(new) = Uri::from_parts(parts) {
+                *req.uri_mut() = new;
+            }
+        }
+    }
+    req
+}
+
+/// Serve until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = tower::util::MapRequestLayer::new(normalize).layer(router(app, config));
+    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -306,3 +306,15 @@ pub async fn group_in_catalog(conn: &mut Tx, group: Uuid) -> Result<Option<Strin
     .await?;
     row.map(|r| rows::text(&r, "display_name")).transpose()
 }
+
+/// The earliest-created holder of a directory role.
+pub async fn first_with_role(conn: &mut Tx, role: DirectoryRole) -> Result<Option<Uuid>> {
+    let row = sqlx::query(
+        "SELECT u.id FROM users u JOIN directory_role_assignments r ON r.user_id = u.id
+         WHERE r.role = $1 ORDER BY u.created_date_time LIMIT 1",
+    )
+    .bind(role.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| rows::uuid(&r, "id")).transpose()
+}

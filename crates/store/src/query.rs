@@ -136,6 +136,17 @@ pub struct Page {
 
 /// Run a list query: `SELECT t.* FROM <table> t WHERE <scope> AND <filter> ORDER BY ... LIMIT`.
 pub async fn list(conn: &mut Tx, schema: &Schema, scope: Where, q: ListQuery<'_>) -> Result<Page> {
+    list_ordered(conn, schema, scope, q, "t.created_date_time ASC, t.id ASC").await
+}
+
+/// [`list`] with an explicit final ordering, for tables without `created_date_time`.
+pub async fn list_ordered(
+    conn: &mut Tx,
+    schema: &Schema,
+    scope: Where,
+    q: ListQuery<'_>,
+    tiebreak: &str,
+) -> Result<Page> {
     let mut w = scope;
     if let Some(f) = q.filter {
         let sql = compile(
@@ -161,8 +172,7 @@ pub async fn list(conn: &mut Tx, schema: &Schema, scope: Where, q: ListQuery<'_>
             .ok_or_else(|| StoreError::BadQuery(format!("$orderby: cannot sort {} by '{path}'", schema.name)))?;
         order.push(format!("t.{} {}", f.column, if o.descending { "DESC" } else { "ASC" }));
     }
-    order.push("t.created_date_time ASC".into());
-    order.push("t.id ASC".into());
+    order.push(tiebreak.to_owned());
     let clause = w.clause();
     let count = if q.count {
         let sql = format!("SELECT COUNT(*) AS n FROM {} t WHERE {clause}", schema.table);

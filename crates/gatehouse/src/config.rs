@@ -1,0 +1,113 @@
+//! Configuration: safe defaults, then a TOML file, then `GATEHOUSE_*` environment variables.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Every setting, with its default. Documented in the README's configuration reference.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Where the embedded SQLite database lives.
+    pub data_dir: PathBuf,
+    /// `postgres://user:pass@host/db` to run on PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Largest pool of database connections.
+    pub database_max_connections: u32,
+    /// Externally visible base URL used in links (My Access links, @odata.nextLink).
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `gatehouse=debug,info`.
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./gatehouse-data"),
+            database_url: None,
+            database_max_connections: 10,
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            log_format: "text".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "public_url",
+    "max_body_bytes",
+    "log_format",
+    "log_level",
+];
+
+impl Config {
+    /// Load from `file` (or `./gatehouse.toml` when present) and the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(f.exists(), "config file {} does not exist", f.display());
+                figment = figment.merge(Toml::file(f));
+            }
+            None if Path::new("gatehouse.toml").exists() => figment = figment.merge(Toml::file("gatehouse.toml")),
+            None => {}
+        }
+        // Only the settings above: GATEHOUSE_URL / GATEHOUSE_TOKEN belong to the admin commands.
+        figment = figment.merge(Env::prefixed("GATEHOUSE_").only(KEYS));
+        let config: Config = figment.extract().context("invalid configuration")?;
+        anyhow::ensure!(matches!(config.log_format.as_str(), "text" | "json"), "log_format must be text or json");
+        Ok(config)
+    }
+
+    /// The database URL: PostgreSQL when configured, else SQLite under the data directory.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}", self.data_dir.join("gatehouse.db").display()))
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_safe_and_environment_overrides() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).unwrap();
+            assert_eq!(c.listen, "127.0.0.1:8080");
+            assert!(c.database_url.is_none());
+            jail.create_file("g.toml", "listen = \"127.0.0.1:9999\"\nlog_level = \"debug\"")?;
+            jail.set_env("GATEHOUSE_LOG_LEVEL", "warn");
+            jail.set_env("GATEHOUSE_TOKEN", "not-a-setting");
+            let c = Config::load(Some(Path::new("g.toml"))).unwrap();
+            assert_eq!(c.listen, "127.0.0.1:9999");
+            assert_eq!(c.log_level, "warn");
+            jail.create_file("bad.toml", "lisen = \"x\"")?;
+            assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,179 @@
+//! `gatehouse demo`: the seeds' scenario on the embedded default. Seeding goes through the same
+//! application services as the API, so the demo obeys every rule a real admin does.
+
+use anyhow::Context;
+use gatehouse_app::{Actor, App};
+use gatehouse_domain::principal::TokenScope;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// What the demo created, for the banner and for tests.
+pub struct Demo {
+    pub admin_token: String,
+    pub sponsor_token: String,
+    pub organization_id: Uuid,
+    pub catalog_id: Uuid,
+    pub package_id: Uuid,
+    pub policy_id: Uuid,
+    pub group_id: Uuid,
+}
+
+fn body<T: serde::de::DeserializeOwned>(v: Value) -> anyhow::Result<T> {
+    serde_json::from_value(v).context("demo seed body")
+}
+
+pub async fn seed(app: &App) -> anyhow::Result<Demo> {
+    let (_, admin_token) = app.bootstrap().await?.context("the demo needs a fresh database")?;
+    let actor = Actor::system();
+    let internal = app
+        .create_user(
+            &actor,
+            body(json!({"displayName": "Alex Wilber", "mail": "alex@contoso.example", "userType": "Member"}))?,
+        )
+        .await?;
+    let org = app
+        .create_connected_organization(
+            &actor,
+            body(json!({
+                "displayName": "Fabrikam",
+                "description": "Engineering partner for Project Tango",
+                "identitySources": [{"@odata.type": "#microsoft.graph.domainIdentitySource",
+                                     "domainName": "fabrikam.example", "displayName": "Fabrikam"}],
+                "state": "configured"
+            }))?,
+        )
+        .await?;
+    let external = app
+        .create_user(
+            &actor,
+            body(json!({"displayName": "Ana Silva", "mail": "ana@fabrikam.example", "userType": "Guest",
+                        "externalUserState": "Accepted", "connectedOrganizationId": org.id}))?,
+        )
+        .await?;
+    app.add_sponsor(&actor, org.id, gatehouse_domain::connected_organization::SponsorKind::Internal, internal.id)
+        .await?;
+    app.add_sponsor(&actor, org.id, gatehouse_domain::connected_organization::SponsorKind::External, external.id)
+        .await?;
+    let group = app
+        .create_group(&actor, body(json!({"displayName": "Cross-Org Team", "description": "Contoso and Fabrikam engineers on Project Tango"}))?)
+        .await?;
+    let catalog = app
+        .create_catalog(
+            &actor,
+            body(
+                json!({"displayName": "Partner extranet", "description": "Resources shared with partner organizations",
+                        "state": "published", "isExternallyVisible": true}),
+            )?,
+        )
+        .await?;
+    app.create_resource_request(
+        &actor,
+        body(json!({"requestType": "adminAdd", "catalog": {"id": catalog.id},
+                    "resource": {"originSystem": "AadGroup", "originId": group.id.to_string()}}))?,
+    )
+    .await?;
+    let package = app
+        .create_package(
+            &actor,
+            body(json!({"displayName": "Project Tango", "description": "Membership of the Cross-Org Team",
+                        "isHidden": true, "catalog": {"id": catalog.id}}))?,
+        )
+        .await?;
+    app.add_role_scope(
+        &actor,
+        package.id,
+        body(json!({"role": {"originId": format!("Member_{}", group.id), "originSystem": "AadGroup"}}))?,
+    )
+    .await?;
+    let sponsors = json!([{"@odata.type": "#microsoft.graph.externalSponsors"},
+                          {"@odata.type": "#microsoft.graph.internalSponsors"}]);
+    let policy = app
+        .create_policy(
+            &actor,
+            body(json!({
+                "displayName": "Fabrikam engineers",
+                "description": "Fabrikam users request; a sponsor approves; access lasts 90 days",
+                "accessPackage": {"id": package.id},
+                "allowedTargetScope": "specificConnectedOrganizationUsers",
+                "specificAllowedTargets": [{"@odata.type": "#microsoft.graph.connectedOrganizationMembers",
+                                            "connectedOrganizationId": org.id, "description": "Fabrikam"}],
+                "expiration": {"type": "afterDuration", "duration": "P90D"},
+                "requestorSettings": {"enableTargetsToSelfAddAccess": true, "enableTargetsToSelfUpdateAccess": true,
+                                      "enableTargetsToSelfRemoveAccess": true},
+                "requestApprovalSettings": {
+                    "isApprovalRequiredForAdd": true, "isApprovalRequiredForUpdate": true,
+                    "isRequestorJustificationRequired": true,
+                    "stages": [{"durationBeforeAutomaticDenial": "P14D", "isApproverJustificationRequired": false,
+                                "isEscalationEnabled": false, "primaryApprovers": sponsors}]
+                },
+                "questions": [{"@odata.type": "#microsoft.graph.accessPackageTextInputQuestion", "sequence": 1,
+                               "isRequired": true, "text": "Which Project Tango workstream are you joining?"}]
+            }))?,
+        )
+        .await?;
+    let (sponsor_token, _) = app
+        .create_token(&actor, external.id, vec![TokenScope::ReadWrite], Some("demo: external sponsor".into()))
+        .await?;
+    Ok(Demo {
+        admin_token,
+        sponsor_token,
+        organization_id: org.id,
+        catalog_id: catalog.id,
+        package_id: package.id,
+        policy_id: policy.id,
+        group_id: group.id,
+    })
+}
+
+/// The demo keeps its data apart and starts clean each time, but never deletes a directory it
+/// did not make.
+pub fn prepare_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let marker = dir.join(".gatehouse-demo");
+    if dir.exists() {
+        anyhow::ensure!(
+            marker.exists(),
+            "{} exists and was not made by `gatehouse demo`; choose another --data-dir",
+            dir.display()
+        );
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(marker, "created by gatehouse demo; deleted and recreated on each run\n")?;
+    Ok(())
+}
+
+pub fn banner(demo: &Demo, base: &str) -> String {
+    let em = format!("{base}/v1.0/identityGovernance/entitlementManagement");
+    format!(
+        r#"
+Gatehouse demo is running at {base}
+
+  Host organization   Contoso (you are its administrator)
+  Connected org       Fabrikam  (fabrikam.example; sponsors: Alex Wilber, internal; Ana Silva, external)
+  Catalog             Partner extranet  (enabled, open to external users)
+  Resource            directory group "Cross-Org Team"
+  Access package      Project Tango  (hidden: reachable only by its link)
+  Policy              Fabrikam users, one approval stage by their sponsors, expires after 90 days
+
+  My Access link for Project Tango (share it with Fabrikam users):
+    {base}/myaccess/packages/{package}
+
+  Administrator token (shown once; keep it secret):
+    {admin}
+  Ana Silva's token (external sponsor):
+    {sponsor}
+
+Try:
+  export GATEHOUSE_URL={base} GATEHOUSE_TOKEN={admin}
+  gatehouse package show {package}
+  curl -s -H "Authorization: Bearer $GATEHOUSE_TOKEN" '{em}/accessPackages/{package}?$expand=resourceRoleScopes($expand=role,scope),assignmentPolicies'
+  curl -s -H "Authorization: Bearer $GATEHOUSE_TOKEN" "{em}/connectedOrganizations?\$search=%22fabrikam.example%22"
+  curl -s {base}/openapi.json | head
+
+Press Ctrl-C to stop.
+"#,
+        package = demo.package_id,
+        admin = demo.admin_token,
+        sponsor = demo.sponsor_token,
+    )
+}

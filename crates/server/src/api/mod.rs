@@ -1,0 +1,13 @@
+//! Graph-compatible API handlers: parse, call one service, render. Grouped by entity set.
+
+pub mod audit;
+pub mod catalogs;
+pub mod connected_organizations;
+pub mod directory;
+pub mod ops;
+pub mod packages;
+pub mod policies;
+pub mod settings;
+
+/// Entity-set paths as they appear in `@odata.context`.
+pub const EM: &str = "identityGovernance/entitlementManagement";

@@ -1,0 +1,100 @@
+//! `/assignmentPolicies`. Update is a PUT of the whole policy (200 with the entity), as in Graph.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use gatehouse_domain::odata::ExpandItem;
+use gatehouse_domain::policy::{AssignmentPolicy, PolicyInput};
+use gatehouse_store::query::Where;
+use serde_json::{json, Value};
+
+use crate::api::packages::render_package;
+use crate::error::ApiResult;
+use crate::extract::{guid, Body, Caller, OData};
+use crate::odata::{self, check_expand, expands, list_query, Ctx};
+use crate::state::AppState;
+
+const SET: &str = "identityGovernance/entitlementManagement/assignmentPolicies";
+const NAVS: &[&str] = &["accessPackage", "catalog", "questions"];
+
+/// A policy; questions are a navigation, emitted when expanded.
+pub fn render_policy(p: &AssignmentPolicy, expand: &[ExpandItem]) -> Value {
+    let mut v = odata::to_value(p);
+    if expands(expand, "questions").is_some() {
+        v["questions"] = odata::to_value(&p.questions);
+    }
+    v
+}
+
+async fn render(s: &AppState, ctx: &Ctx, p: &AssignmentPolicy, expand: &[ExpandItem]) -> ApiResult<Value> {
+    let mut v = render_policy(p, expand);
+    if expands(expand, "accessPackage").is_some() {
+        v["accessPackage"] = render_package(ctx, &s.app.get_package(p.access_package_id).await?);
+    }
+    if expands(expand, "catalog").is_some() {
+        v["catalog"] = odata::to_value(&s.app.get_catalog(p.catalog_id).await?);
+    }
+    Ok(v)
+}
+
+pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
+    check_expand(&o.expand, NAVS, "accessPackageAssignmentPolicy")?;
+    let page = s.app.list_policies(Where::new(), list_query(&o)?).await?;
+    let mut items = Vec::new();
+    for p in &page.items {
+        items.push(render(&s, &ctx, p, &o.expand).await?);
+    }
+    odata::collection(
+        &ctx,
+        SET,
+        gatehouse_app::Page { items, next_skip: page.next_skip, count: page.count },
+        &o.select,
+        Ok,
+    )
+}
+
+fn with_package_ref(mut v: Value, p: &AssignmentPolicy) -> Value {
+    v["accessPackage"] = json!({"id": p.access_package_id});
+    v["questions"] = odata::to_value(&p.questions);
+    v
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    c: Caller,
+    Body(input): Body<PolicyInput>,
+) -> ApiResult<Response> {
+    let p = s.app.create_policy(&c.actor(), input).await?;
+    let v = with_package_ref(render_policy(&p, &[]), &p);
+    Ok(odata::created(&ctx, SET, v, &format!("/v1.0/{SET}/{}", p.id)))
+}
+
+pub async fn get(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    OData(o): OData,
+    _c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_expand(&o.expand, NAVS, "accessPackageAssignmentPolicy")?;
+    let p = s.app.get_policy(guid(&id, "assignmentPolicy")?).await?;
+    let v = render(&s, &ctx, &p, &o.expand).await?;
+    odata::entity(&ctx, SET, v, &o.select)
+}
+
+pub async fn replace(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    c: Caller,
+    Path(id): Path<String>,
+    Body(input): Body<PolicyInput>,
+) -> ApiResult<Response> {
+    let p = s.app.replace_policy(&c.actor(), guid(&id, "assignmentPolicy")?, input).await?;
+    let v = with_package_ref(render_policy(&p, &[]), &p);
+    odata::entity(&ctx, SET, v, &[])
+}
+
+pub async fn delete(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    s.app.delete_policy(&c.actor(), guid(&id, "assignmentPolicy")?).await?;
+    Ok(odata::no_content())
+}

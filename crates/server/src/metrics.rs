@@ -1,0 +1,55 @@
+//! Prometheus metrics: request counts and latencies by route template. A registry per server
+//! (not the global one) so several in-process test servers do not collide.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+use crate::state::AppState;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("gatehouse_http_requests_total", "HTTP requests by route, method and status"),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("gatehouse_http_request_duration_seconds", "HTTP request latency by route and method"),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(requests.clone())).expect("register once");
+        registry.register(Box::new(latency.clone())).expect("register once");
+        Metrics { registry, requests, latency }
+    }
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding cannot fail");
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_owned();
+    let start = Instant::now();
+    let response = next.run(req).await;
+    state.metrics.latency.with_label_values(&[&method, &route]).observe(start.elapsed().as_secs_f64());
+    state.metrics.requests.with_label_values(&[&method, &route, response.status().as_str()]).inc();
+    response
+}

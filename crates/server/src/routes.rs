@@ -1,0 +1,170 @@
+//! The route table: every route's method, path, operation id, permission and summary, in one
+//! list that builds the router, drives authorization and generates the OpenAPI document. A
+//! route cannot exist without an entry here, so none can lack a permission.
+
+use std::collections::HashMap;
+
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use gatehouse_domain::principal::Permission;
+
+use crate::api::{audit, catalogs, connected_organizations as orgs, directory, ops, packages, policies, settings};
+use crate::state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub permission: Permission,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// The success status.
+    pub status: u16,
+}
+
+pub struct Route {
+    pub spec: RouteSpec,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn handler<H: Handler<T, AppState>, T: 'static>(method: &Method, h: H) -> MethodRouter<AppState> {
+    let filter = match *method {
+        Method::GET => MethodFilter::GET,
+        Method::POST => MethodFilter::POST,
+        Method::PUT => MethodFilter::PUT,
+        Method::PATCH => MethodFilter::PATCH,
+        Method::DELETE => MethodFilter::DELETE,
+        _ => unreachable!("the table only uses GET, POST, PUT, PATCH and DELETE"),
+    };
+    on(filter, h)
+}
+
+macro_rules! em {
+    ($p:literal) => {
+        concat!("/v1.0/identityGovernance/entitlementManagement", $p)
+    };
+}
+
+macro_rules! table {
+    ($( $method:ident $path:expr => $h:expr, $op:literal, $perm:ident, $status:literal, $tag:literal, $summary:literal; )*) => {
+        /// Every route with its handler.
+        pub fn table() -> Vec<Route> {
+            vec![$(
+                Route {
+                    spec: RouteSpec {
+                        method: Method::$method, path: $path, operation_id: $op, permission: Permission::$perm,
+                        tag: $tag, summary: $summary, status: $status,
+                    },
+                    handler: handler(&Method::$method, $h),
+                },
+            )*]
+        }
+    };
+}
+
+table! {
+    GET "/healthz" => ops::healthz, "healthz", Anonymous, 200, "operations", "Liveness probe";
+    GET "/readyz" => ops::readyz, "readyz", Anonymous, 200, "operations", "Readiness probe: the database answers";
+    GET "/metrics" => ops::metrics, "metrics", Anonymous, 200, "operations", "Prometheus metrics";
+    GET "/openapi.json" => ops::openapi, "openapi", Anonymous, 200, "operations", "This OpenAPI document";
+
+    GET em!("/connectedOrganizations") => orgs::list, "listConnectedOrganizations", EntitlementRead, 200, "connectedOrganizations", "List connected organizations ($filter, $search by name or domain)";
+    POST em!("/connectedOrganizations") => orgs::create, "createConnectedOrganization", EntitlementWrite, 201, "connectedOrganizations", "Create a connected organization";
+    GET em!("/connectedOrganizations/{id}") => orgs::get, "getConnectedOrganization", EntitlementRead, 200, "connectedOrganizations", "Get a connected organization";
+    PATCH em!("/connectedOrganizations/{id}") => orgs::update, "updateConnectedOrganization", EntitlementWrite, 202, "connectedOrganizations", "Update a connected organization (202 with the entity, as in Graph)";
+    DELETE em!("/connectedOrganizations/{id}") => orgs::delete, "deleteConnectedOrganization", EntitlementWrite, 204, "connectedOrganizations", "Delete a connected organization";
+    GET em!("/connectedOrganizations/{id}/internalSponsors") => orgs::list_internal_sponsors, "listInternalSponsors", EntitlementRead, 200, "connectedOrganizations", "List internal sponsors";
+    POST em!("/connectedOrganizations/{id}/internalSponsors/$ref") => orgs::add_internal_sponsor, "addInternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Add an internal sponsor (a member)";
+    DELETE em!("/connectedOrganizations/{id}/internalSponsors/{user_id}/$ref") => orgs::remove_internal_sponsor, "removeInternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Remove an internal sponsor";
+    GET em!("/connectedOrganizations/{id}/externalSponsors") => orgs::list_external_sponsors, "listExternalSponsors", EntitlementRead, 200, "connectedOrganizations", "List external sponsors";
+    POST em!("/connectedOrganizations/{id}/externalSponsors/$ref") => orgs::add_external_sponsor, "addExternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Add an external sponsor (a guest)";
+    DELETE em!("/connectedOrganizations/{id}/externalSponsors/{user_id}/$ref") => orgs::remove_external_sponsor, "removeExternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Remove an external sponsor";
+
+    GET em!("/catalogs") => catalogs::list, "listCatalogs", EntitlementRead, 200, "catalogs", "List catalogs";
+    POST em!("/catalogs") => catalogs::create, "createCatalog", CatalogCreate, 201, "catalogs", "Create a catalog";
+    GET em!("/catalogs/{id}") => catalogs::get, "getCatalog", EntitlementRead, 200, "catalogs", "Get a catalog";
+    PATCH em!("/catalogs/{id}") => catalogs::update, "updateCatalog", EntitlementWrite, 204, "catalogs", "Update a catalog";
+    DELETE em!("/catalogs/{id}") => catalogs::delete, "deleteCatalog", EntitlementWrite, 204, "catalogs", "Delete a catalog (409 while it holds packages)";
+    GET em!("/catalogs/{id}/accessPackages") => catalogs::list_packages, "listCatalogAccessPackages", EntitlementRead, 200, "catalogs", "List the catalog's access packages";
+    GET em!("/catalogs/{id}/resources") => catalogs::list_resources, "listCatalogResources", EntitlementRead, 200, "catalogs", "List the catalog's resources ($expand=roles,scopes)";
+    GET em!("/catalogs/{id}/resources/{resource_id}") => catalogs::get_resource, "getCatalogResource", EntitlementRead, 200, "catalogs", "Get a resource of the catalog";
+    GET em!("/catalogs/{id}/resources/{resource_id}/roles") => catalogs::list_roles_of_resource, "listResourceRolesOfResource", EntitlementRead, 200, "catalogs", "List a resource's roles";
+    GET em!("/catalogs/{id}/resources/{resource_id}/scopes") => catalogs::list_scopes_of_resource, "listResourceScopesOfResource", EntitlementRead, 200, "catalogs", "List a resource's scopes";
+    GET em!("/catalogs/{id}/resourceRoles") => catalogs::list_resource_roles, "listCatalogResourceRoles", EntitlementRead, 200, "catalogs", "List resource roles in the catalog ($filter on originSystem, resource/id)";
+    GET em!("/catalogs/{id}/resourceScopes") => catalogs::list_resource_scopes, "listCatalogResourceScopes", EntitlementRead, 200, "catalogs", "List resource scopes in the catalog";
+
+    GET em!("/resourceRequests") => catalogs::list_requests, "listResourceRequests", EntitlementRead, 200, "resourceRequests", "List resource requests";
+    POST em!("/resourceRequests") => catalogs::create_request, "createResourceRequest", EntitlementWrite, 201, "resourceRequests", "Add, refresh or remove a resource in a catalog";
+    GET em!("/resourceRequests/{id}") => catalogs::get_request, "getResourceRequest", EntitlementRead, 200, "resourceRequests", "Get a resource request";
+
+    GET em!("/accessPackages") => packages::list, "listAccessPackages", EntitlementRead, 200, "accessPackages", "List access packages";
+    POST em!("/accessPackages") => packages::create, "createAccessPackage", EntitlementWrite, 201, "accessPackages", "Create an access package";
+    GET em!("/accessPackages/{id}") => packages::get, "getAccessPackage", EntitlementRead, 200, "accessPackages", "Get an access package";
+    PATCH em!("/accessPackages/{id}") => packages::update, "updateAccessPackage", EntitlementWrite, 204, "accessPackages", "Update an access package";
+    DELETE em!("/accessPackages/{id}") => packages::delete, "deleteAccessPackage", EntitlementWrite, 204, "accessPackages", "Delete an access package (409 while assigned)";
+    GET em!("/accessPackages/{id}/catalog") => packages::get_catalog, "getAccessPackageCatalog", EntitlementRead, 200, "accessPackages", "The package's catalog";
+    GET em!("/accessPackages/{id}/resourceRoleScopes") => packages::list_role_scopes, "listResourceRoleScopes", EntitlementRead, 200, "accessPackages", "List the resource roles the package grants";
+    POST em!("/accessPackages/{id}/resourceRoleScopes") => packages::add_role_scope, "createResourceRoleScope", EntitlementWrite, 201, "accessPackages", "Grant a resource role through the package";
+    GET em!("/accessPackages/{id}/resourceRoleScopes/{role_scope_id}") => packages::get_role_scope, "getResourceRoleScope", EntitlementRead, 200, "accessPackages", "Get a granted resource role";
+    DELETE em!("/accessPackages/{id}/resourceRoleScopes/{role_scope_id}") => packages::remove_role_scope, "deleteResourceRoleScope", EntitlementWrite, 204, "accessPackages", "Stop granting a resource role";
+    GET em!("/accessPackages/{id}/assignmentPolicies") => packages::list_policies, "listAccessPackageAssignmentPolicies", EntitlementRead, 200, "accessPackages", "List the package's policies";
+    GET em!("/accessPackages/{id}/incompatibleAccessPackages") => packages::list_incompatible_packages, "listIncompatibleAccessPackages", EntitlementRead, 200, "accessPackages", "List incompatible packages";
+    POST em!("/accessPackages/{id}/incompatibleAccessPackages/$ref") => packages::add_incompatible_package, "addIncompatibleAccessPackage", EntitlementWrite, 204, "accessPackages", "Mark a package incompatible";
+    DELETE em!("/accessPackages/{id}/incompatibleAccessPackages/{other_id}/$ref") => packages::remove_incompatible_package, "removeIncompatibleAccessPackage", EntitlementWrite, 204, "accessPackages", "Remove an incompatible package";
+    GET em!("/accessPackages/{id}/incompatibleGroups") => packages::list_incompatible_groups, "listIncompatibleGroups", EntitlementRead, 200, "accessPackages", "List incompatible groups";
+    POST em!("/accessPackages/{id}/incompatibleGroups/$ref") => packages::add_incompatible_group, "addIncompatibleGroup", EntitlementWrite, 204, "accessPackages", "Mark a group incompatible";
+    DELETE em!("/accessPackages/{id}/incompatibleGroups/{group_id}/$ref") => packages::remove_incompatible_group, "removeIncompatibleGroup", EntitlementWrite, 204, "accessPackages", "Remove an incompatible group";
+    GET em!("/accessPackages/{id}/accessPackagesIncompatibleWith") => packages::list_packages_incompatible_with, "listAccessPackagesIncompatibleWith", EntitlementRead, 200, "accessPackages", "Packages that name this one incompatible";
+
+    GET em!("/assignmentPolicies") => policies::list, "listAssignmentPolicies", EntitlementRead, 200, "assignmentPolicies", "List assignment policies";
+    POST em!("/assignmentPolicies") => policies::create, "createAssignmentPolicy", EntitlementWrite, 201, "assignmentPolicies", "Create an assignment policy";
+    GET em!("/assignmentPolicies/{id}") => policies::get, "getAssignmentPolicy", EntitlementRead, 200, "assignmentPolicies", "Get an assignment policy ($expand=questions)";
+    PUT em!("/assignmentPolicies/{id}") => policies::replace, "replaceAssignmentPolicy", EntitlementWrite, 200, "assignmentPolicies", "Replace an assignment policy";
+    DELETE em!("/assignmentPolicies/{id}") => policies::delete, "deleteAssignmentPolicy", EntitlementWrite, 204, "assignmentPolicies", "Delete an assignment policy";
+
+    GET em!("/settings") => settings::get, "getEntitlementManagementSettings", EntitlementRead, 200, "settings", "Get the entitlement-management settings";
+    PATCH em!("/settings") => settings::update, "updateEntitlementManagementSettings", EntitlementWrite, 204, "settings", "Update the external user lifecycle settings";
+
+    GET "/v1.0/users" => directory::list_users, "listUsers", DirectoryRead, 200, "directory", "List users";
+    POST "/v1.0/users" => directory::create_user, "createUser", DirectoryWrite, 201, "directory", "Create a user (member or guest)";
+    GET "/v1.0/users/{id}" => directory::get_user, "getUser", DirectoryRead, 200, "directory", "Get a user";
+    PATCH "/v1.0/users/{id}" => directory::update_user, "updateUser", DirectoryWrite, 204, "directory", "Update a user";
+    DELETE "/v1.0/users/{id}" => directory::delete_user, "deleteUser", DirectoryWrite, 204, "directory", "Delete a user";
+    GET "/v1.0/groups" => directory::list_groups, "listGroups", DirectoryRead, 200, "directory", "List groups";
+    POST "/v1.0/groups" => directory::create_group, "createGroup", DirectoryWrite, 201, "directory", "Create a security group";
+    GET "/v1.0/groups/{id}" => directory::get_group, "getGroup", DirectoryRead, 200, "directory", "Get a group";
+    PATCH "/v1.0/groups/{id}" => directory::update_group, "updateGroup", DirectoryWrite, 204, "directory", "Update a group";
+    DELETE "/v1.0/groups/{id}" => directory::delete_group, "deleteGroup", DirectoryWrite, 204, "directory", "Delete a group";
+    GET "/v1.0/groups/{id}/members" => directory::list_members, "listGroupMembers", DirectoryRead, 200, "directory", "List a group's members";
+    POST "/v1.0/groups/{id}/members/$ref" => directory::add_member, "addGroupMember", DirectoryWrite, 204, "directory", "Add a member to a group";
+    DELETE "/v1.0/groups/{id}/members/{member_id}/$ref" => directory::remove_member, "removeGroupMember", DirectoryWrite, 204, "directory", "Remove a member from a group";
+    GET "/v1.0/directoryObjects/{id}" => directory::get_directory_object, "getDirectoryObject", DirectoryRead, 200, "directory", "Get a user or group by id";
+    GET "/v1.0/me" => directory::me, "getMe", Authenticated, 200, "directory", "The signed-in user";
+
+    GET "/v1.0/gatehouse/auditRecords" => audit::list, "listAuditRecords", EntitlementRead, 200, "audit", "The audit log: every change, who, when, before and after";
+}
+
+/// Permission lookup by route template and method, used by the authorization middleware.
+#[derive(Debug, Default)]
+pub struct RouteIndex(HashMap<&'static str, Vec<(Method, Permission)>>);
+
+impl RouteIndex {
+    pub fn new(specs: impl IntoIterator<Item = RouteSpec>) -> Self {
+        let mut map: HashMap<&'static str, Vec<(Method, Permission)>> = HashMap::new();
+        for s in specs {
+            map.entry(s.path).or_default().push((s.method, s.permission));
+        }
+        RouteIndex(map)
+    }
+
+    pub fn permission(&self, method: &Method, path: &str) -> Option<Permission> {
+        self.0.get(path)?.iter().find(|(m, _)| m == method).map(|(_, p)| *p)
+    }
+}
+
+/// The route specs alone, for the OpenAPI document and the authorization matrix.
+pub fn specs() -> Vec<RouteSpec> {
+    table().into_iter().map(|r| r.spec).collect()
+}
