@@ -12,7 +12,7 @@ const SET: &str = "catalogs";
 const COLUMNS: &[&str] = &["ID", "NAME", "STATE", "EXTERNAL", "TYPE"];
 const RESOURCE_COLUMNS: &[&str] = &["ID", "NAME", "SYSTEM", "ORIGIN ID"];
 const ROLE_COLUMNS: &[&str] = &["ROLE ID", "ROLE", "ORIGIN ID", "RESOURCE"];
-const REQUEST_COLUMNS: &[&str] = &["ID", "TYPE", "STATE", "GROUP"];
+const REQUEST_COLUMNS: &[&str] = &["ID", "TYPE", "STATE", "GROUP", "NAME"];
 
 #[derive(clap::Subcommand, Debug)]
 pub enum CatalogCommand {
@@ -25,6 +25,7 @@ pub enum CatalogCommand {
         /// Display name
         #[arg(long)]
         name: String,
+        /// Description
         #[arg(long)]
         description: Option<String>,
         /// Hide the catalog's packages from users of connected organizations
@@ -168,6 +169,7 @@ fn request_row(request: &Value) -> Vec<String> {
         field(request, "requestType"),
         first_of(request, &["/state", "/requestState"]),
         at(request, "/resource/originId"),
+        at(request, "/resource/displayName"),
     ]
 }
 
@@ -221,7 +223,7 @@ mod tests {
     #[test]
     fn request_rows_accept_either_state_name() {
         let r = json!({"id": "q1", "requestType": "adminAdd", "requestState": "delivered",
-                       "resource": {"originId": "g1"}});
-        assert_eq!(request_row(&r), ["q1", "adminAdd", "delivered", "g1"]);
+                       "resource": {"originId": "g1", "displayName": "Sales"}});
+        assert_eq!(request_row(&r), ["q1", "adminAdd", "delivered", "g1", "Sales"]);
     }
 }

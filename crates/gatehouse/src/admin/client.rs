@@ -146,6 +146,8 @@ impl ApiClient {
 }
 
 fn parse_base(url: &str) -> Result<Url> {
+    // An empty GATEHOUSE_URL (e.g. `GATEHOUSE_URL=` in an env file) reaches us as "": treat it as unset.
+    let url = if url.trim().is_empty() { super::DEFAULT_URL } else { url };
     let parsed = Url::parse(url.trim()).with_context(|| format!("invalid --url {url:?}"))?;
     // "localhost:8080" parses as a URL with scheme "localhost"; catch that here with a clear message.
     if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() || parsed.host().is_none() {
@@ -305,6 +307,8 @@ mod tests {
         let newline = ApiArgs { token: Some("a\nb".into()), ..args("http://h") };
         let err = ApiClient::new(&newline).err().unwrap().to_string();
         assert!(!err.contains("a\nb"), "{err}");
+        let empty = ApiClient::new(&args(" ")).unwrap();
+        assert_eq!(empty.base_display(), super::super::DEFAULT_URL);
         for url in ["localhost:8080", "ftp://h", "not a url"] {
             assert!(ApiClient::new(&args(url)).is_err(), "{url}");
         }

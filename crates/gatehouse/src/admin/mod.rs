@@ -11,19 +11,24 @@ mod table;
 
 use std::fmt;
 
+/// Where `gatehouse serve` listens by default.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
+
 pub use catalogs::{run_catalog, CatalogCommand};
 pub use orgs::{run_org, OrgCommand};
 pub use packages::{run_package, PackageCommand};
 pub use policies::{run_policy, PolicyCommand};
 
-/// Where the API is and how to authenticate; shared by every admin subcommand.
-///
-/// The arguments are `global` so they can be given after the leaf subcommand (`gatehouse org list --json`).
-/// Clap forbids global arguments from being `required`, so the token is checked when the client is built.
+// Where the API is and how to authenticate; shared by every admin subcommand. (Plain comments, not doc comments:
+// clap would show a flattened struct's doc comment as the `about` of the command it is flattened into.)
+//
+// The arguments are `global` so they can be given after the leaf subcommand (`gatehouse org list --json`).
+// Clap forbids global arguments from being `required`, so the token is checked when the client is built.
 #[derive(clap::Args, Clone)]
+#[command(next_help_heading = "API options")]
 pub struct ApiArgs {
     /// Base URL of the Gatehouse server
-    #[arg(long, env = "GATEHOUSE_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(long, env = "GATEHOUSE_URL", default_value = DEFAULT_URL, global = true)]
     pub url: String,
     /// Bearer token for the API (required)
     #[arg(long, env = "GATEHOUSE_TOKEN", hide_env_values = true, global = true)]

@@ -28,6 +28,7 @@ pub enum OrgCommand {
         /// The partner's email domain (e.g. contoso.com)
         #[arg(long)]
         domain: String,
+        /// Description
         #[arg(long)]
         description: Option<String>,
         /// OpenID Connect issuer of the partner's IdP; without it, users sign in with email one-time passcodes

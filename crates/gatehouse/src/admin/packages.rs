@@ -33,6 +33,7 @@ pub enum PackageCommand {
         /// Display name
         #[arg(long)]
         name: String,
+        /// Description
         #[arg(long)]
         description: Option<String>,
         /// Hide the package from the My Access catalog (it stays requestable by direct link)

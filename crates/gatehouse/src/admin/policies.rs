@@ -90,7 +90,7 @@ fn policy_row(policy: &Value) -> Vec<String> {
 }
 
 fn policy_details(policy: &Value) -> Vec<(&'static str, String)> {
-    vec![
+    let mut details = vec![
         ("ID", field(policy, "id")),
         ("NAME", field(policy, "displayName")),
         ("DESCRIPTION", field(policy, "description")),
@@ -100,7 +100,10 @@ fn policy_details(policy: &Value) -> Vec<(&'static str, String)> {
         ("EXPIRATION", expiration(policy)),
         ("CREATED", field(policy, "createdDateTime")),
         ("MODIFIED", field(policy, "modifiedDateTime")),
-    ]
+    ];
+    // Only present when the server includes the navigation; an always-empty row would just look broken.
+    details.retain(|(name, value)| *name != "ACCESS PACKAGE" || !value.is_empty());
+    details
 }
 
 /// "required, 2 stages" or "not required".
@@ -164,6 +167,7 @@ mod tests {
         );
         let details = policy_details(&json!({"accessPackage": {"id": "pkg1"}}));
         assert!(details.contains(&("ACCESS PACKAGE", "pkg1".to_owned())));
+        assert!(policy_details(&p).iter().all(|(name, _)| *name != "ACCESS PACKAGE"));
     }
 
     #[test]

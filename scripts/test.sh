@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every Gatehouse test on a fresh Debian machine: installs and starts what the tests talk
+# to (PostgreSQL), then runs the whole workspace's tests. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+APT_UPDATED=""
+apt_install() {
+  if [ -z "$APT_UPDATED" ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+as_postgres() {
+  if command -v runuser >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else $SUDO -u postgres "$@"; fi
+}
+
+# PostgreSQL: install if missing, create a cluster if none, start it if stopped, and make the
+# role the tests use (it may create and drop its own databases).
+ensure_postgres() {
+  if [ -n "${GATEHOUSE_TEST_POSTGRES_URL:-}" ]; then
+    echo "using PostgreSQL at GATEHOUSE_TEST_POSTGRES_URL"
+    return
+  fi
+  if ! command -v pg_lsclusters >/dev/null 2>&1; then
+    echo "installing PostgreSQL (apt-get install postgresql)"
+    apt_install postgresql postgresql-client
+  fi
+  if [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+    version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    $SUDO pg_createcluster "$version" main >/dev/null
+  fi
+  read -r version cluster port status _ < <(pg_lsclusters -h | head -n 1)
+  if [ "$status" != "online" ]; then
+    echo "starting PostgreSQL $version/$cluster"
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start
+  fi
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p "$port" && break
+    sleep 1
+  done
+  pg_isready -h 127.0.0.1 -p "$port" >/dev/null || { echo "PostgreSQL did not become ready on port $port" >&2; exit 1; }
+  as_postgres psql -q -p "$port" -v ON_ERROR_STOP=1 -c \
+    "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gatehouse') THEN
+       CREATE ROLE gatehouse LOGIN PASSWORD 'gatehouse' CREATEDB; END IF; END\$\$;" >/dev/null
+  export GATEHOUSE_TEST_POSTGRES_URL="postgres://gatehouse:gatehouse@127.0.0.1:${port}/postgres"
+}
+
+ensure_postgres
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is missing: install the Rust toolchain (https://rustup.rs) and run this again" >&2
+  exit 1
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
