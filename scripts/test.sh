@@ -47,7 +47,26 @@ ensure_postgres() {
   export GATEHOUSE_TEST_POSTGRES_URL="postgres://gatehouse:gatehouse@127.0.0.1:${port}/postgres"
 }
 
+# Microsoft's Python Graph SDK, the client the compatibility suite drives Gatehouse with.
+ensure_graph_sdk() {
+  local venv=target/graph-sdk-venv
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import msgraph" 2>/dev/null; then
+    return
+  fi
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  rm -rf "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    apt_install python3-venv
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+  fi
+  echo "installing msgraph-sdk into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "msgraph-sdk==1.65.0"
+}
+
 ensure_postgres
+mkdir -p target
+ensure_graph_sdk
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install the Rust toolchain (https://rustup.rs) and run this again" >&2

@@ -12,6 +12,9 @@ use crate::error::{invalid, optional_text, required_text, ValidationError, DESCR
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ObjectIdentity {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     /// `federated` (OIDC/SAML issuer), `emailAddress` (one-time passcode), `userPrincipalName`.
     pub sign_in_type: String,
     pub issuer: String,

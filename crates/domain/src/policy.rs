@@ -27,6 +27,9 @@ pub const MAX_SPECIFIC_TARGETS: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExpirationPattern {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<ExpirationPatternType>,
     #[serde(default, deserialize_with = "crate::datetime::deserialize_opt")]
@@ -36,7 +39,7 @@ pub struct ExpirationPattern {
 
 impl ExpirationPattern {
     pub fn never() -> Self {
-        ExpirationPattern { kind: Some(ExpirationPatternType::NoExpiration), end_date_time: None, duration: None }
+        ExpirationPattern { kind: Some(ExpirationPatternType::NoExpiration), ..Default::default() }
     }
 
     /// Checks the pattern's internal consistency for a policy.
@@ -80,6 +83,9 @@ impl ExpirationPattern {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct RequestorSettings {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     pub enable_targets_to_self_add_access: bool,
     pub enable_targets_to_self_update_access: bool,
     pub enable_targets_to_self_remove_access: bool,
@@ -126,6 +132,9 @@ fn default_visibility() -> ApproverInformationVisibility {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ApprovalSettings {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     pub is_approval_required_for_add: bool,
     pub is_approval_required_for_update: bool,
     pub is_requestor_justification_required: bool,
@@ -135,6 +144,9 @@ pub struct ApprovalSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReviewSchedule {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     #[serde(default, deserialize_with = "crate::datetime::deserialize_opt")]
     pub start_date_time: Option<DateTime<Utc>>,
     pub expiration: Option<ExpirationPattern>,
@@ -145,6 +157,9 @@ pub struct ReviewSchedule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReviewSettings {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     #[serde(default)]
     pub is_enabled: bool,
     pub expiration_behavior: Option<AccessReviewExpirationBehavior>,
@@ -168,6 +183,9 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct AutomaticRequestSettings {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     pub request_access_for_allowed_targets: bool,
     pub remove_access_when_target_leaves_allowed_targets: bool,
     pub grace_period_before_access_removal: Option<Duration>,
@@ -176,6 +194,9 @@ pub struct AutomaticRequestSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct NotificationSettings {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     pub is_assignment_notification_disabled: bool,
 }
 

@@ -10,6 +10,9 @@ use crate::polymorphic::{self, tagged};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LocalizedText {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     pub language_code: String,
     pub text: String,
 }
@@ -17,6 +20,9 @@ pub struct LocalizedText {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AnswerChoice {
+    /// Accepted on input (clients may annotate any complex value), never emitted.
+    #[serde(rename = "@odata.type", default, skip_serializing)]
+    pub odata_type: Option<String>,
     pub actual_value: String,
     pub text: String,
     #[serde(default)]

@@ -50,6 +50,10 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     if !value.is_object() {
         return Err(ApiError::bad_request("the request body must be a JSON object"));
     }
+    if has_nul(&value) {
+        // PostgreSQL cannot store NUL in text; refuse it on every backend alike.
+        return Err(ApiError::bad_request("strings in the request body must not contain NUL characters"));
+    }
     gatehouse_domain::input::strip_echo(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -64,6 +68,15 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         }
         err
     })
+}
+
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(a) => a.iter().any(has_nul),
+        serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// Parsed OData query options.
@@ -160,5 +173,6 @@ mod tests {
         assert!(e.message.contains("isHiden"), "{}", e.message);
         assert!(parse_body::<T>(b"{not json").unwrap_err().message.contains("malformed JSON"));
         assert!(parse_body::<T>(b"[1]").unwrap_err().message.contains("JSON object"));
+        assert!(parse_body::<T>(br#"{"displayName":"a\u0000b"}"#).unwrap_err().message.contains("NUL"));
     }
 }

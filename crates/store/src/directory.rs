@@ -87,6 +87,7 @@ pub async fn load_identities(conn: &mut Tx, user: &mut User) -> Result<()> {
                 sign_in_type: rows::text(r, "sign_in_type")?,
                 issuer: rows::text(r, "issuer")?,
                 issuer_assigned_id: rows::text(r, "issuer_assigned_id")?,
+                odata_type: None,
             })
         })
         .collect::<Result<_>>()?;

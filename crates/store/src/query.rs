@@ -181,6 +181,10 @@ pub async fn list_ordered(
     } else {
         None
     };
+    if q.top == 0 {
+        // Only a count was wanted; a next link here would point at this same empty page forever.
+        return Ok(Page { rows: Vec::new(), next_skip: None, count });
+    }
     let limit = i64::from(q.top) + 1;
     let sql = format!(
         "SELECT t.* FROM {} t WHERE {clause} ORDER BY {} LIMIT {limit} OFFSET {}",

@@ -17,6 +17,20 @@ pub use serde_json::json;
 
 pub const EM: &str = "/v1.0/identityGovernance/entitlementManagement";
 
+/// Percent-encode a query option value (everything but unreserved characters), as clients do.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -25,7 +39,8 @@ pub enum Backend {
 
 /// Where the PostgreSQL test server is; the test command (scripts/test.sh) provides it.
 pub fn postgres_admin_url() -> String {
-    std::env::var("GATEHOUSE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://gatehouse:gatehouse@127.0.0.1:5432/postgres".into())
+    std::env::var("GATEHOUSE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://gatehouse:gatehouse@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestServer {
@@ -134,14 +149,27 @@ pub async fn spawn(backend: Backend) -> TestServer {
 impl TestServer {
     /// Send a request with an explicit token (or none) and a raw body.
     pub async fn raw(&self, method: Method, path: &str, token: Option<&str>, body: Option<(&str, Vec<u8>)>) -> Reply {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base_url) };
-        let mut req = self.http.request(method, url);
+        let mut req = self.http.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
         if let Some((content_type, bytes)) = body {
             req = req.header("content-type", content_type).body(bytes);
         }
+        self.send(req).await
+    }
+
+    /// An absolute URL for `path` (returned as is when it already is one).
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base_url)
+        }
+    }
+
+    /// Send a request built by hand (custom headers, other schemes) and collect the reply.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
         let resp = req.send().await.expect("request reaches the test server");
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -203,7 +231,9 @@ impl Drop for TestServer {
                     store.close().await;
                     if let Ok(admin) = Store::connect(&postgres_admin_url(), 1).await {
                         if let Ok(mut c) = admin.conn().await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *c).await;
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut *c)
+                                .await;
                         }
                         admin.close().await;
                     }

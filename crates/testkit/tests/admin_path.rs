@@ -4,7 +4,8 @@ use gatehouse_testkit::{both_backends, json, TestServer, EM};
 
 async fn admin_walks_the_extranet_setup(s: TestServer) {
     // Directory: an internal sponsor (member), an external sponsor (guest) and the group.
-    let alex = s.post("/v1.0/users", json!({"displayName": "Alex Wilber", "mail": "alex@contoso.example"})).await.expect(201);
+    let alex =
+        s.post("/v1.0/users", json!({"displayName": "Alex Wilber", "mail": "alex@contoso.example"})).await.expect(201);
     let group = s.post("/v1.0/groups", json!({"displayName": "Cross-Org Team"})).await.expect(201);
     assert_eq!(group["@odata.type"], "#microsoft.graph.group");
 
@@ -43,7 +44,10 @@ async fn admin_walks_the_extranet_setup(s: TestServer) {
 
     // Catalog enabled for external users; the group enters it through a resource request.
     let catalog = s
-        .post(&format!("{EM}/catalogs"), json!({"displayName": "Partner extranet", "state": "published", "isExternallyVisible": true}))
+        .post(
+            &format!("{EM}/catalogs"),
+            json!({"displayName": "Partner extranet", "state": "published", "isExternallyVisible": true}),
+        )
         .await
         .expect(201);
     assert_eq!(catalog["catalogType"], "userManaged");
@@ -60,7 +64,8 @@ async fn admin_walks_the_extranet_setup(s: TestServer) {
     let resources = s.get(&format!("{EM}/catalogs/{catalog_id}/resources?$expand=roles,scopes")).await.expect(200);
     let resource = &resources["value"][0];
     assert_eq!(resource["originSystem"], "AadGroup");
-    let member_role = resource["roles"].as_array().unwrap().iter().find(|r| r["displayName"] == "Member").unwrap().clone();
+    let member_role =
+        resource["roles"].as_array().unwrap().iter().find(|r| r["displayName"] == "Member").unwrap().clone();
     assert_eq!(member_role["originId"], format!("Member_{}", group["id"].as_str().unwrap()));
     let scope = resource["scopes"][0].clone();
     assert_eq!(scope["isRootScope"], true);
@@ -76,7 +81,10 @@ async fn admin_walks_the_extranet_setup(s: TestServer) {
 
     // The package with the group's Member role.
     let package = s
-        .post(&format!("{EM}/accessPackages"), json!({"displayName": "Project Tango", "description": "Cross-org work", "catalog": {"id": catalog_id}}))
+        .post(
+            &format!("{EM}/accessPackages"),
+            json!({"displayName": "Project Tango", "description": "Cross-org work", "catalog": {"id": catalog_id}}),
+        )
         .await
         .expect(201);
     let package_id = package["id"].as_str().unwrap().to_owned();

@@ -60,6 +60,10 @@ impl QueryOptions {
             let value = form_decode(raw_value).map_err(|()| {
                 ODataError::new(format!("the value of '{canonical}' is not valid UTF-8 after percent-decoding"))
             })?;
+            // Control characters have no meaning in a query and some databases refuse NUL.
+            if value.chars().any(|c| c.is_control() && c != '\t') {
+                return Err(ODataError::new(format!("the value of '{canonical}' contains control characters")));
+            }
             opts.set(bare, &canonical, value)?;
         }
         Ok(opts)
