@@ -28,14 +28,14 @@ async fn check_references(conn: &mut Conn, policy: &AssignmentPolicy) -> Result<
             SubjectSet::GroupMembers { group_id, .. } => {
                 require_group(conn, *group_id, "groupMembers.groupId").await?;
             }
-            SubjectSet::ConnectedOrganizationMembers { connected_organization_id: id, .. } => {
-                if connected_organizations::get(conn, *id).await?.is_none() {
-                    return Err(ValidationError::new(
-                        "specificAllowedTargets",
-                        format!("connected organization '{id}' does not exist"),
-                    )
-                    .into());
-                }
+            SubjectSet::ConnectedOrganizationMembers { connected_organization_id: id, .. }
+                if connected_organizations::get(conn, *id).await?.is_none() =>
+            {
+                return Err(ValidationError::new(
+                    "specificAllowedTargets",
+                    format!("connected organization '{id}' does not exist"),
+                )
+                .into());
             }
             _ => {}
         }

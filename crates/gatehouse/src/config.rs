@@ -94,6 +94,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
     fn defaults_are_safe_and_environment_overrides() {
         figment::Jail::expect_with(|jail| {
             let c = Config::load(None).unwrap();

@@ -155,6 +155,9 @@ Gatehouse demo is running at {base}
   Access package      Project Tango  (hidden: reachable only by its link)
   Policy              Fabrikam users, one approval stage by their sponsors, expires after 90 days
 
+  Ids                 organization {org}, catalog {catalog}
+                      group {group}, package {package}, policy {policy}
+
   My Access link for Project Tango (share it with Fabrikam users):
     {base}/myaccess/packages/{package}
 
@@ -173,7 +176,43 @@ Try:
 Press Ctrl-C to stop.
 "#,
         package = demo.package_id,
+        org = demo.organization_id,
+        catalog = demo.catalog_id,
+        group = demo.group_id,
+        policy = demo.policy_id,
         admin = demo.admin_token,
         sponsor = demo.sponsor_token,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_demo_seeds_the_seeds_scenario() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let store = gatehouse_store::Store::connect(&url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        let app = App::new(store, std::sync::Arc::new(gatehouse_app::SystemClock));
+        let demo = seed(&app).await.unwrap();
+        let package = app.get_package(demo.package_id).await.unwrap();
+        assert!(package.is_hidden);
+        assert_eq!(package.catalog_id, demo.catalog_id);
+        let policy = app.get_policy(demo.policy_id).await.unwrap();
+        assert_eq!(policy.request_approval_settings.stages.len(), 1);
+        assert_eq!(policy.expiration.duration, Some(gatehouse_domain::duration::Duration::from_days(90)));
+        let granted = app.granted_roles(demo.package_id).await.unwrap();
+        assert_eq!(granted[0].role.origin_id, format!("Member_{}", demo.group_id));
+        let org = app.get_connected_organization(demo.organization_id).await.unwrap();
+        assert_eq!(org.domains().collect::<Vec<_>>(), vec!["fabrikam.example"]);
+        assert!(app.authenticate(&demo.admin_token).await.is_ok());
+        let sponsor = app.authenticate(&demo.sponsor_token).await.unwrap();
+        assert_eq!(sponsor.display_name, "Ana Silva");
+        let text = banner(&demo, "http://127.0.0.1:8080");
+        assert!(text.contains(&format!("http://127.0.0.1:8080/myaccess/packages/{}", demo.package_id)));
+        // A second seed on the same database is refused rather than duplicating the scenario.
+        assert!(seed(&app).await.is_err());
+    }
 }

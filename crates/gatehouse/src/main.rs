@@ -138,16 +138,16 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Org { api, cmd } => return admin::run_org(&api, cmd).await,
-        Command::Catalog { api, cmd } => return admin::run_catalog(&api, cmd).await,
-        Command::Package { api, cmd } => return admin::run_package(&api, cmd).await,
-        Command::Policy { api, cmd } => return admin::run_policy(&api, cmd).await,
-        _ => {}
-    }
+    let command = match cli.command {
+        Command::Org { api, cmd } => return admin_exit(admin::run_org(&api, cmd).await),
+        Command::Catalog { api, cmd } => return admin_exit(admin::run_catalog(&api, cmd).await),
+        Command::Package { api, cmd } => return admin_exit(admin::run_package(&api, cmd).await),
+        Command::Policy { api, cmd } => return admin_exit(admin::run_policy(&api, cmd).await),
+        other => other,
+    };
     let mut config = Config::load(cli.config.as_deref())?;
     init_tracing(&config);
-    match cli.command {
+    match command {
         Command::Serve => {
             let app = open(&config).await?;
             if let Some((user, token)) = app.bootstrap().await? {
@@ -194,6 +194,15 @@ async fn main() -> anyhow::Result<()> {
             unreachable!("handled above")
         }
     }
+}
+
+/// Admin commands are for people at a terminal: one clear line and a failing exit code.
+fn admin_exit(result: anyhow::Result<()>) -> anyhow::Result<()> {
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn first_administrator(app: &App) -> anyhow::Result<uuid::Uuid> {
