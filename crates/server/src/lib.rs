@@ -18,8 +18,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{StatusCode, Uri};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
 use gatehouse_app::App;
@@ -36,6 +37,25 @@ async fn not_found(uri: Uri) -> impl IntoResponse {
 
 async fn method_not_allowed() -> impl IntoResponse {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "notAllowed", "this method is not allowed on this resource")
+}
+
+/// axum's own rejections (a path segment that is not UTF-8, a body over the limit on a route
+/// that reads raw bytes) are plain text: give them the Graph error shape like every other error.
+async fn graph_error_shape(response: Response) -> Response {
+    let json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    let status = response.status();
+    if !status.is_client_error() || json {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("bad request").to_owned() } else { text };
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "requestTooLarge" } else { "invalidRequest" };
+    ApiError::new(status, code, message).into_response()
 }
 
 /// The application router, without path normalisation.
@@ -66,6 +86,7 @@ pub fn router(app: App, config: ServerConfig) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::middleware))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::map_response(graph_error_shape))
         .layer(axum::middleware::from_fn(request_id::middleware))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -78,14 +78,20 @@ fn decode_skiptoken(token: &str) -> ApiResult<u64> {
     let bad = || ApiError::bad_request("$skiptoken is not valid; use the @odata.nextLink as given");
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
-    s.strip_prefix("o:").and_then(|n| n.parse().ok()).ok_or_else(bad)
+    s.strip_prefix("o:").and_then(|n| n.parse().ok()).filter(|n| *n <= MAX_SKIP).ok_or_else(bad)
 }
+
+/// The largest offset: the databases take a signed 64-bit OFFSET.
+const MAX_SKIP: u64 = i64::MAX as u64;
 
 /// Build the store query from the options. `$expand` and `$select` are applied by the caller.
 pub fn list_query(o: &QueryOptions) -> ApiResult<ListQuery<'_>> {
     let mut skip = u64::from(o.skip.unwrap_or(0));
     if let Some(t) = &o.skiptoken {
-        skip += decode_skiptoken(t)?;
+        skip = skip
+            .checked_add(decode_skiptoken(t)?)
+            .filter(|n| *n <= MAX_SKIP)
+            .ok_or_else(|| ApiError::bad_request("$skip and $skiptoken together are out of range"))?;
     }
     Ok(ListQuery {
         filter: o.filter.as_ref(),
@@ -208,6 +214,17 @@ mod tests {
         assert_eq!(decode_skiptoken(&encode_skiptoken(300)).unwrap(), 300);
         assert!(decode_skiptoken("nope!").is_err());
         assert!(decode_skiptoken(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("x:1")).is_err());
+        let huge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{}", u64::MAX));
+        assert!(decode_skiptoken(&huge).is_err(), "offsets past i64::MAX would fail in the database");
+    }
+
+    #[test]
+    fn skip_plus_skiptoken_cannot_overflow() {
+        let mut o = QueryOptions { skip: Some(u32::MAX), ..Default::default() };
+        o.skiptoken = Some(encode_skiptoken(MAX_SKIP));
+        assert!(list_query(&o).is_err());
+        o.skiptoken = Some(encode_skiptoken(10));
+        assert_eq!(list_query(&o).unwrap().skip, u64::from(u32::MAX) + 10);
     }
 
     #[test]

@@ -89,7 +89,10 @@ async fn read_scope_cannot_write(s: TestServer) {
         .expect_error(403, "ReadWrite");
     assert_eq!(s.audit_count().await, before);
     assert!(s.get(&catalogs).await.expect(200)["value"].as_array().unwrap().is_empty());
-    assert_eq!(s.get(&format!("{EM}/settings")).await.expect(200)["externalUserLifecycleAction"], "blockSignInAndDelete");
+    assert_eq!(
+        s.get(&format!("{EM}/settings")).await.expect(200)["externalUserLifecycleAction"],
+        "blockSignInAndDelete"
+    );
 }
 
 async fn disabled_accounts_cannot_sign_in(s: TestServer) {

@@ -132,9 +132,14 @@ async fn unknown_paths_and_methods(s: TestServer) {
     let body = wrong.expect_error(405, "not allowed");
     assert_eq!(body["error"]["code"], "notAllowed");
     s.delete(&catalogs).await.expect_error(405, "not allowed");
-    s.call(Method::PATCH, &format!("{EM}/assignmentPolicies/{}", uuid::Uuid::new_v4()), &s.admin_token, Some(json!({})))
-        .await
-        .expect_error(405, "not allowed");
+    s.call(
+        Method::PATCH,
+        &format!("{EM}/assignmentPolicies/{}", uuid::Uuid::new_v4()),
+        &s.admin_token,
+        Some(json!({})),
+    )
+    .await
+    .expect_error(405, "not allowed");
     assert_eq!(s.audit_count().await, before);
     assert!(s.get(&catalogs).await.expect(200)["value"].as_array().unwrap().is_empty());
 }

@@ -206,6 +206,18 @@ async fn external_policies_need_an_open_catalog(s: TestServer) {
         s.post(&policies, members).await.expect(201);
         assert_eq!(names(&s, &of_package).await, ["Members"]);
     }
+    // The other way round: an open catalog with a policy for outsiders cannot be closed to them.
+    let open = catalog(&s, json!({"displayName": "Extranet"})).await;
+    let pkg = package(&s, &open, "Partner access").await;
+    let outsiders = json!({"displayName": "Anyone outside", "allowedTargetScope": "allExternalUsers", "accessPackage": {"id": pkg}});
+    s.post(&policies, outsiders).await.expect(201);
+    let before = s.audit_count().await;
+    let path = format!("{EM}/catalogs/{open}");
+    s.patch(&path, json!({"state": "unpublished"})).await.expect_error(409, "Anyone outside");
+    s.patch(&path, json!({"isExternallyVisible": false})).await.expect_error(409, "Anyone outside");
+    assert_eq!(s.audit_count().await, before);
+    let back = s.get(&path).await.expect(200);
+    assert_eq!((back["state"].as_str(), back["isExternallyVisible"].as_bool()), (Some("published"), Some(true)));
 }
 
 async fn deletes_refuse_while_in_use(s: TestServer) {
@@ -245,6 +257,7 @@ async fn deletes_refuse_while_in_use(s: TestServer) {
 async fn malformed_requests_are_clean_4xx(s: TestServer) {
     let cat = catalog(&s, json!({"displayName": "Only"})).await;
     let pkg = package(&s, &cat, "Only package").await;
+    let org_id = org(&s, "Fabrikam", "fabrikam.example").await;
     let before = s.audit_count().await;
     let catalogs = format!("{EM}/catalogs");
     let token = Some(s.admin_token.as_str());
@@ -269,12 +282,18 @@ async fn malformed_requests_are_clean_4xx(s: TestServer) {
     s.get(&format!("{catalogs}?$foo=1")).await.expect_error(400, "$foo");
     let big = json!({"displayName": "Big", "description": "x".repeat(70 * 1024)});
     s.post(&catalogs, big).await.expect_error(413, "too large");
+    // Routes that read raw bytes ($ref) and undecodable path segments answer in the same shape.
+    let big_ref = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/users/{}", "x".repeat(70 * 1024))});
+    let sponsors = format!("{EM}/connectedOrganizations/{org_id}/internalSponsors/$ref");
+    s.post(&sponsors, big_ref).await.expect_error(413, "limit");
+    s.get(&format!("{EM}/accessPackages/%FF")).await.expect_error(400, "UTF-8");
 
     assert_eq!(s.audit_count().await, before);
     assert_eq!(names(&s, &catalogs).await, ["Only"]);
     assert_eq!(names(&s, &format!("{EM}/accessPackages")).await, ["Only package"]);
     assert!(list(&s, &format!("{EM}/assignmentPolicies")).await.is_empty());
     assert_eq!(s.get(&format!("{EM}/accessPackages/{pkg}")).await.expect(200)["isHidden"], false);
+    assert!(list(&s, &format!("{EM}/connectedOrganizations/{org_id}/internalSponsors")).await.is_empty());
 }
 
 async fn policy_settings_are_validated(s: TestServer) {
