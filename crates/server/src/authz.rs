@@ -28,8 +28,9 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
+        .map(|(_, token)| token.trim())
         .map(str::to_owned);
     let Some(token) = token else {
         return unauthenticated("this request needs a bearer token (Authorization: Bearer <token>)");

@@ -86,10 +86,28 @@ pub fn router(app: App, config: ServerConfig) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::middleware))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::map_response(graph_error_shape))
         .layer(axum::middleware::from_fn(request_id::middleware))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A panic is a bug: log it, and answer with a Graph 500 carrying the request id instead of
+/// dropping the connection.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "generalException",
+        "an internal error occurred; report the request-id",
+    )
+    .into_response()
 }
 
 /// Graph clients send `%24` for `$` in paths and, behind some base URLs, doubled slashes.

@@ -122,6 +122,9 @@ pub fn select(value: &mut Value, names: &[String]) -> ApiResult<()> {
 pub fn check_expand(items: &[ExpandItem], allowed: &[&str], entity: &str) -> ApiResult<()> {
     for item in items {
         let path = item.path.join("/");
+        if !item.select.is_empty() {
+            return Err(ApiError::bad_request(format!("$expand: $select inside {path}(...) is not supported")));
+        }
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&path)) {
             let list = if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") };
             return Err(ApiError::bad_request(format!(

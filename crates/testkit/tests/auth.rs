@@ -38,6 +38,11 @@ async fn bad_credentials_are_401(s: TestServer) {
     challenged(with_authorization(&s, Method::GET, &catalogs, Some("Basic abc")).await);
     challenged(with_authorization(&s, Method::GET, &catalogs, Some(&format!("Basic {}", s.admin_token))).await);
     challenged(with_authorization(&s, Method::GET, "/v1.0/me", Some("Bearer ")).await);
+    // The scheme name is case-insensitive (RFC 9110); the token itself is not.
+    let upper = format!("BEARER {}", s.admin_token);
+    with_authorization(&s, Method::GET, &catalogs, Some(&upper)).await.expect(200);
+    let wrong_case = format!("Bearer {}", s.admin_token.to_uppercase());
+    challenged(with_authorization(&s, Method::GET, &catalogs, Some(&wrong_case)).await);
     // A write without credentials is refused before anything is read or written.
     let before = s.audit_count().await;
     let body = serde_json::to_vec(&json!({"displayName": "Sneaky"})).unwrap();

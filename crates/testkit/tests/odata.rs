@@ -153,10 +153,25 @@ async fn invalid_options_are_400(s: TestServer) {
     assert_eq!(values(&s.get(&format!("{c}?$top=999")).await.expect(200)).len(), 5);
 }
 
+async fn expand_is_never_silently_ignored(s: TestServer) {
+    s.get(&format!("{EM}/settings?$expand=catalog")).await.expect_error(400, "cannot expand 'catalog'");
+    let catalog = s.post(&format!("{EM}/catalogs"), json!({"displayName": "C"})).await.expect(201);
+    let package = s
+        .post(&format!("{EM}/accessPackages"), json!({"displayName": "P", "catalog": {"id": catalog["id"]}}))
+        .await
+        .expect(201);
+    let id = package["id"].as_str().unwrap();
+    s.get(&format!("{EM}/accessPackages/{id}/catalog?$expand=resources")).await.expect_error(400, "cannot expand");
+    s.get(&format!("{EM}/catalogs?$expand=accessPackages($select=colour)"))
+        .await
+        .expect_error(400, "$select inside accessPackages(...) is not supported");
+}
+
 both_backends!(
     paging_follows_absolute_next_links,
     orderby_and_select,
     url_spellings_clients_send,
     filters_on_access_packages,
     invalid_options_are_400,
+    expand_is_never_silently_ignored,
 );

@@ -144,6 +144,7 @@ pub async fn get_catalog(
     _c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    check_expand(&o.expand, &[], "accessPackageCatalog")?;
     let p = s.app.get_package(guid(&id, "accessPackage")?).await?;
     let c = s.app.get_catalog(p.catalog_id).await?;
     odata::entity(&ctx, "identityGovernance/entitlementManagement/catalogs", odata::to_value(&c), &o.select)

@@ -13,6 +13,7 @@ use crate::state::AppState;
 const SET: &str = "identityGovernance/entitlementManagement/settings";
 
 pub async fn get(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
+    odata::check_expand(&o.expand, &[], "entitlementManagementSettings")?;
     let settings = s.app.get_settings().await?;
     let mut v = odata::to_value(&settings);
     v["id"] = json!("singleton");
