@@ -200,6 +200,19 @@ pub fn collection<T>(
     Ok(json_response(StatusCode::OK, &Value::Object(body)))
 }
 
+/// Render every item of a page, awaiting whatever lookups `$expand` needs.
+pub async fn render_all<T, F, Fut>(page: Page<T>, mut render: F) -> ApiResult<Page<Value>>
+where
+    F: FnMut(T) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Value>>,
+{
+    let mut items = Vec::with_capacity(page.items.len());
+    for item in page.items {
+        items.push(render(item).await?);
+    }
+    Ok(Page { items, next_skip: page.next_skip, count: page.count })
+}
+
 pub fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }

@@ -75,12 +75,12 @@ table! {
     GET em!("/connectedOrganizations/{id}") => orgs::get, "getConnectedOrganization", EntitlementRead, 200, "connectedOrganizations", "Get a connected organization";
     PATCH em!("/connectedOrganizations/{id}") => orgs::update, "updateConnectedOrganization", EntitlementWrite, 202, "connectedOrganizations", "Update a connected organization (202 with the entity, as in Graph)";
     DELETE em!("/connectedOrganizations/{id}") => orgs::delete, "deleteConnectedOrganization", EntitlementWrite, 204, "connectedOrganizations", "Delete a connected organization";
-    GET em!("/connectedOrganizations/{id}/internalSponsors") => orgs::list_internal_sponsors, "listInternalSponsors", EntitlementRead, 200, "connectedOrganizations", "List internal sponsors";
-    POST em!("/connectedOrganizations/{id}/internalSponsors/$ref") => orgs::add_internal_sponsor, "addInternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Add an internal sponsor (a member)";
-    DELETE em!("/connectedOrganizations/{id}/internalSponsors/{user_id}/$ref") => orgs::remove_internal_sponsor, "removeInternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Remove an internal sponsor";
-    GET em!("/connectedOrganizations/{id}/externalSponsors") => orgs::list_external_sponsors, "listExternalSponsors", EntitlementRead, 200, "connectedOrganizations", "List external sponsors";
-    POST em!("/connectedOrganizations/{id}/externalSponsors/$ref") => orgs::add_external_sponsor, "addExternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Add an external sponsor (a guest)";
-    DELETE em!("/connectedOrganizations/{id}/externalSponsors/{user_id}/$ref") => orgs::remove_external_sponsor, "removeExternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Remove an external sponsor";
+    GET em!("/connectedOrganizations/{id}/internalSponsors") => orgs::list_sponsors::<false>, "listInternalSponsors", EntitlementRead, 200, "connectedOrganizations", "List internal sponsors";
+    POST em!("/connectedOrganizations/{id}/internalSponsors/$ref") => orgs::add_sponsor::<false>, "addInternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Add an internal sponsor (a member)";
+    DELETE em!("/connectedOrganizations/{id}/internalSponsors/{user_id}/$ref") => orgs::remove_sponsor::<false>, "removeInternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Remove an internal sponsor";
+    GET em!("/connectedOrganizations/{id}/externalSponsors") => orgs::list_sponsors::<true>, "listExternalSponsors", EntitlementRead, 200, "connectedOrganizations", "List external sponsors";
+    POST em!("/connectedOrganizations/{id}/externalSponsors/$ref") => orgs::add_sponsor::<true>, "addExternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Add an external sponsor (a guest)";
+    DELETE em!("/connectedOrganizations/{id}/externalSponsors/{user_id}/$ref") => orgs::remove_sponsor::<true>, "removeExternalSponsor", EntitlementWrite, 204, "connectedOrganizations", "Remove an external sponsor";
 
     GET em!("/catalogs") => catalogs::list, "listCatalogs", EntitlementRead, 200, "catalogs", "List catalogs";
     POST em!("/catalogs") => catalogs::create, "createCatalog", CatalogCreate, 201, "catalogs", "Create a catalog";

@@ -127,6 +127,18 @@ pub struct ListQuery<'a> {
     pub count: bool,
 }
 
+impl ListQuery<'static> {
+    /// Everything up to the largest page, for navigations listed by `$expand`.
+    pub const EXPANDED: ListQuery<'static> = ListQuery {
+        filter: None,
+        orderby: &[],
+        search: None,
+        top: gatehouse_domain::odata::MAX_TOP,
+        skip: 0,
+        count: false,
+    };
+}
+
 pub struct Page {
     pub rows: Vec<AnyRow>,
     /// Offset of the next page when there is one.

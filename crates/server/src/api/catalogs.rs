@@ -15,8 +15,7 @@ use crate::odata::{self, check_expand, expands, list_query, Ctx};
 use crate::state::AppState;
 
 const SET: &str = "identityGovernance/entitlementManagement/catalogs";
-const ALL: gatehouse_app::ListQuery<'static> =
-    gatehouse_app::ListQuery { filter: None, orderby: &[], search: None, top: 999, skip: 0, count: false };
+const ALL: gatehouse_app::ListQuery<'static> = gatehouse_app::ListQuery::EXPANDED;
 
 async fn render_catalog(s: &AppState, ctx: &Ctx, c: Catalog, o: &QueryOptions) -> ApiResult<Value> {
     let id = c.id;
@@ -56,17 +55,8 @@ pub async fn render_resource(s: &AppState, r: Resource, expand: &[ExpandItem]) -
 pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, &["accessPackages", "resources"], "accessPackageCatalog")?;
     let page = s.app.list_catalogs(list_query(&o)?).await?;
-    let mut items = Vec::new();
-    for c in page.items {
-        items.push(render_catalog(&s, &ctx, c, &o).await?);
-    }
-    odata::collection(
-        &ctx,
-        SET,
-        gatehouse_app::Page { items, next_skip: page.next_skip, count: page.count },
-        &o.select,
-        Ok,
-    )
+    let page = odata::render_all(page, |c| render_catalog(&s, &ctx, c, &o)).await?;
+    odata::collection(&ctx, SET, page, &o.select, Ok)
 }
 
 pub async fn create(
@@ -130,11 +120,7 @@ pub async fn list_resources(
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["roles", "scopes"], "accessPackageResource")?;
     let page = s.app.list_resources(guid(&id, "catalog")?, list_query(&o)?).await?;
-    let mut items = Vec::new();
-    for r in page.items {
-        items.push(render_resource(&s, r, &o.expand).await?);
-    }
-    let page = gatehouse_app::Page { items, next_skip: page.next_skip, count: page.count };
+    let page = odata::render_all(page, |r| render_resource(&s, r, &o.expand)).await?;
     odata::collection(&ctx, &format!("{SET}/{id}/resources"), page, &o.select, Ok)
 }
 
@@ -257,17 +243,8 @@ async fn render_request(s: &AppState, r: ResourceRequest, o: &QueryOptions) -> A
 pub async fn list_requests(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, &["catalog", "resource"], "accessPackageResourceRequest")?;
     let page = s.app.list_resource_requests(list_query(&o)?).await?;
-    let mut items = Vec::new();
-    for r in page.items {
-        items.push(render_request(&s, r, &o).await?);
-    }
-    odata::collection(
-        &ctx,
-        REQUESTS,
-        gatehouse_app::Page { items, next_skip: page.next_skip, count: page.count },
-        &o.select,
-        Ok,
-    )
+    let page = odata::render_all(page, |r| render_request(&s, r, &o)).await?;
+    odata::collection(&ctx, REQUESTS, page, &o.select, Ok)
 }
 
 pub async fn create_request(

@@ -28,9 +28,7 @@ async fn render(
     let mut v = odata::to_value(&org);
     for (nav, kind) in [("internalSponsors", SponsorKind::Internal), ("externalSponsors", SponsorKind::External)] {
         if expands(&o.expand, nav).is_some() {
-            let q =
-                gatehouse_app::ListQuery { filter: None, orderby: &[], search: None, top: 999, skip: 0, count: false };
-            let page = state.app.list_sponsors(id, kind, q).await?;
+            let page = state.app.list_sponsors(id, kind, gatehouse_app::ListQuery::EXPANDED).await?;
             v[nav] = Value::Array(page.items.iter().map(|u| render_user(ctx, u)).collect());
         }
     }
@@ -40,11 +38,7 @@ async fn render(
 pub async fn list(State(state): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "connectedOrganization")?;
     let page = state.app.list_connected_organizations(list_query(&o)?).await?;
-    let mut rendered = Vec::new();
-    for org in page.items {
-        rendered.push(render(&state, &ctx, org, &o).await?);
-    }
-    let page = gatehouse_app::Page { items: rendered, next_skip: page.next_skip, count: page.count };
+    let page = odata::render_all(page, |org| render(&state, &ctx, org, &o)).await?;
     odata::collection(&ctx, SET, page, &o.select, Ok)
 }
 
@@ -89,90 +83,47 @@ pub async fn delete(State(state): State<AppState>, c: Caller, Path(id): Path<Str
     Ok(odata::no_content())
 }
 
-fn kind(nav: &str) -> SponsorKind {
-    if nav == "internalSponsors" {
-        SponsorKind::Internal
+/// The sponsor handlers serve both lists; the route table instantiates them with
+/// `EXTERNAL = false` for internal sponsors and `true` for external ones.
+const fn kind(external: bool) -> (SponsorKind, &'static str) {
+    if external {
+        (SponsorKind::External, "externalSponsors")
     } else {
-        SponsorKind::External
+        (SponsorKind::Internal, "internalSponsors")
     }
 }
 
-async fn list_sponsors(
-    state: AppState,
+pub async fn list_sponsors<const EXTERNAL: bool>(
+    State(s): State<AppState>,
     ctx: Ctx,
-    o: gatehouse_domain::odata::QueryOptions,
-    id: String,
-    k: SponsorKind,
+    OData(o): OData,
+    _c: Caller,
+    Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "user")?;
-    let page = state.app.list_sponsors(guid(&id, "connectedOrganization")?, k, list_query(&o)?).await?;
-    let set =
-        format!("{SET}/{id}/{}", if k == SponsorKind::Internal { "internalSponsors" } else { "externalSponsors" });
-    odata::collection(&ctx, &set, page, &o.select, |u| Ok(render_user(&ctx, &u)))
+    let (k, nav) = kind(EXTERNAL);
+    let page = s.app.list_sponsors(guid(&id, "connectedOrganization")?, k, list_query(&o)?).await?;
+    odata::collection(&ctx, &format!("{SET}/{id}/{nav}"), page, &o.select, |u| Ok(render_user(&ctx, &u)))
 }
 
-pub async fn list_internal_sponsors(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    OData(o): OData,
-    _c: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    list_sponsors(s, ctx, o, id, SponsorKind::Internal).await
-}
-
-pub async fn list_external_sponsors(
-    State(s): State<AppState>,
-    ctx: Ctx,
-    OData(o): OData,
-    _c: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    list_sponsors(s, ctx, o, id, SponsorKind::External).await
-}
-
-const USER_REFS: &[&str] = &["users", "directoryObjects"];
-
-pub async fn add_internal_sponsor(
+/// Sponsors are users, referenced by `/users/{id}` or `/directoryObjects/{id}` on any host.
+pub async fn add_sponsor<const EXTERNAL: bool>(
     State(s): State<AppState>,
     c: Caller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let user = reference(&body, USER_REFS)?;
-    s.app.add_sponsor(&c.actor(), guid(&id, "connectedOrganization")?, kind("internalSponsors"), user).await?;
+    let user = reference(&body, &["users", "directoryObjects"])?;
+    s.app.add_sponsor(&c.actor(), guid(&id, "connectedOrganization")?, kind(EXTERNAL).0, user).await?;
     Ok(odata::no_content())
 }
 
-pub async fn add_external_sponsor(
-    State(s): State<AppState>,
-    c: Caller,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let user = reference(&body, USER_REFS)?;
-    s.app.add_sponsor(&c.actor(), guid(&id, "connectedOrganization")?, kind("externalSponsors"), user).await?;
-    Ok(odata::no_content())
-}
-
-pub async fn remove_internal_sponsor(
+pub async fn remove_sponsor<const EXTERNAL: bool>(
     State(s): State<AppState>,
     c: Caller,
     Path((id, user)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    s.app
-        .remove_sponsor(&c.actor(), guid(&id, "connectedOrganization")?, SponsorKind::Internal, guid(&user, "user")?)
-        .await?;
-    Ok(odata::no_content())
-}
-
-pub async fn remove_external_sponsor(
-    State(s): State<AppState>,
-    c: Caller,
-    Path((id, user)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    s.app
-        .remove_sponsor(&c.actor(), guid(&id, "connectedOrganization")?, SponsorKind::External, guid(&user, "user")?)
-        .await?;
+    let org = guid(&id, "connectedOrganization")?;
+    s.app.remove_sponsor(&c.actor(), org, kind(EXTERNAL).0, guid(&user, "user")?).await?;
     Ok(odata::no_content())
 }

@@ -84,8 +84,8 @@ async fn render_group_expanded(
     let id = g.id;
     let mut v = render_group(&g);
     if expands(&o.expand, "members").is_some() {
-        let q = gatehouse_app::ListQuery { filter: None, orderby: &[], search: None, top: 999, skip: 0, count: false };
-        let page = s.app.list_users(gatehouse_store::directory::members_scope(id), q).await?;
+        let page =
+            s.app.list_users(gatehouse_store::directory::members_scope(id), gatehouse_app::ListQuery::EXPANDED).await?;
         v["members"] = Value::Array(page.items.iter().map(|u| render_user(ctx, u)).collect());
     }
     Ok(v)
@@ -94,11 +94,7 @@ async fn render_group_expanded(
 pub async fn list_groups(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, &["members"], "group")?;
     let page = s.app.list_groups(Where::new(), list_query(&o)?).await?;
-    let mut items = Vec::new();
-    for g in page.items {
-        items.push(render_group_expanded(&s, &ctx, g, &o).await?);
-    }
-    let page = gatehouse_app::Page { items, next_skip: page.next_skip, count: page.count };
+    let page = odata::render_all(page, |g| render_group_expanded(&s, &ctx, g, &o)).await?;
     odata::collection(&ctx, "groups", page, &o.select, Ok)
 }
 

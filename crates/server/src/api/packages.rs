@@ -27,8 +27,7 @@ const NAVS: &[&str] = &[
     "incompatibleGroups",
     "accessPackagesIncompatibleWith",
 ];
-const ALL: gatehouse_app::ListQuery<'static> =
-    gatehouse_app::ListQuery { filter: None, orderby: &[], search: None, top: 999, skip: 0, count: false };
+const ALL: gatehouse_app::ListQuery<'static> = gatehouse_app::ListQuery::EXPANDED;
 
 /// A package; `myAccessLink` is a Gatehouse extension: the direct link requestors use, which
 /// works for hidden packages too.
@@ -86,17 +85,8 @@ async fn render(s: &AppState, ctx: &Ctx, p: AccessPackage, o: &QueryOptions) -> 
 pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackage")?;
     let page = s.app.list_packages(Where::new(), list_query(&o)?).await?;
-    let mut items = Vec::new();
-    for p in page.items {
-        items.push(render(&s, &ctx, p, &o).await?);
-    }
-    odata::collection(
-        &ctx,
-        SET,
-        gatehouse_app::Page { items, next_skip: page.next_skip, count: page.count },
-        &o.select,
-        Ok,
-    )
+    let page = odata::render_all(page, |p| render(&s, &ctx, p, &o)).await?;
+    odata::collection(&ctx, SET, page, &o.select, Ok)
 }
 
 pub async fn create(

@@ -25,8 +25,8 @@ pub fn render_policy(p: &AssignmentPolicy, expand: &[ExpandItem]) -> Value {
     v
 }
 
-async fn render(s: &AppState, ctx: &Ctx, p: &AssignmentPolicy, expand: &[ExpandItem]) -> ApiResult<Value> {
-    let mut v = render_policy(p, expand);
+async fn render(s: &AppState, ctx: &Ctx, p: AssignmentPolicy, expand: &[ExpandItem]) -> ApiResult<Value> {
+    let mut v = render_policy(&p, expand);
     if expands(expand, "accessPackage").is_some() {
         v["accessPackage"] = render_package(ctx, &s.app.get_package(p.access_package_id).await?);
     }
@@ -39,17 +39,8 @@ async fn render(s: &AppState, ctx: &Ctx, p: &AssignmentPolicy, expand: &[ExpandI
 pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackageAssignmentPolicy")?;
     let page = s.app.list_policies(Where::new(), list_query(&o)?).await?;
-    let mut items = Vec::new();
-    for p in &page.items {
-        items.push(render(&s, &ctx, p, &o.expand).await?);
-    }
-    odata::collection(
-        &ctx,
-        SET,
-        gatehouse_app::Page { items, next_skip: page.next_skip, count: page.count },
-        &o.select,
-        Ok,
-    )
+    let page = odata::render_all(page, |p| render(&s, &ctx, p, &o.expand)).await?;
+    odata::collection(&ctx, SET, page, &o.select, Ok)
 }
 
 fn with_package_ref(mut v: Value, p: &AssignmentPolicy) -> Value {
@@ -78,7 +69,7 @@ pub async fn get(
 ) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackageAssignmentPolicy")?;
     let p = s.app.get_policy(guid(&id, "assignmentPolicy")?).await?;
-    let v = render(&s, &ctx, &p, &o.expand).await?;
+    let v = render(&s, &ctx, p, &o.expand).await?;
     odata::entity(&ctx, SET, v, &o.select)
 }
 
