@@ -20,3 +20,5 @@ pub mod settings;
 pub mod subject_set;
 
 pub use error::ValidationError;
+#[cfg(test)]
+mod rules_tests;
