@@ -2,6 +2,8 @@
 //! OData query language. Pure: no IO, no async, and no clock reads — callers pass `now` and ids.
 
 pub mod access_package;
+pub mod answers;
+pub mod approval;
 pub mod audit;
 pub mod catalog;
 pub mod connected_organization;
@@ -10,15 +12,19 @@ pub mod directory;
 pub mod duration;
 pub mod enums;
 pub mod error;
+pub mod evaluation;
 pub mod input;
 pub mod odata;
 pub mod policy;
 pub mod polymorphic;
 pub mod principal;
 pub mod question;
+pub mod request;
 pub mod settings;
 pub mod subject_set;
 
 pub use error::ValidationError;
+#[cfg(test)]
+mod request_tests;
 #[cfg(test)]
 mod rules_tests;

@@ -1,0 +1,131 @@
+//! The job queue (transactional outbox). Jobs are inserted in the transaction of the decision
+//! that causes them and taken by workers with a lease: `FOR UPDATE SKIP LOCKED` on PostgreSQL
+//! so several processes share the queue, a single writer on SQLite. A job whose lease runs out
+//! (its worker crashed) is taken again; handlers are idempotent.
+
+use chrono::{DateTime, Duration as Span, Utc};
+use uuid::Uuid;
+
+use crate::rows::{self, ts};
+use crate::{Backend, Result, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub request_id: Option<Uuid>,
+}
+
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub payload: serde_json::Value,
+    pub max_attempts: i64,
+    pub request_id: Option<Uuid>,
+    pub run_after: DateTime<Utc>,
+}
+
+pub async fn enqueue(conn: &mut Tx, job: NewJob<'_>, now: DateTime<Utc>) -> Result<Uuid> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_after, request_id, created_date_time)
+         VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6, $7)",
+    )
+    .bind(id.to_string())
+    .bind(job.kind.to_owned())
+    .bind(job.payload.to_string())
+    .bind(job.max_attempts)
+    .bind(ts(&job.run_after))
+    .bind(job.request_id.map(|r| r.to_string()))
+    .bind(ts(&now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Lease up to `limit` ready jobs for `owner` until `now + lease`.
+pub async fn claim(
+    conn: &mut Tx,
+    backend: Backend,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease: Span,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    let lock = if backend == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM jobs WHERE state = 'pending' AND run_after <= $3
+                      AND (lease_until IS NULL OR lease_until < $3) ORDER BY run_after LIMIT $4 {lock})
+         RETURNING id, kind, payload, attempts, max_attempts, request_id"
+    );
+    let found = sqlx::query(&sql)
+        .bind(owner.to_owned())
+        .bind(ts(&(now + lease)))
+        .bind(ts(&now))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(Job {
+                id: rows::uuid(r, "id")?,
+                kind: rows::text(r, "kind")?,
+                payload: rows::json(r, "payload")?,
+                attempts: rows::int(r, "attempts")?,
+                max_attempts: rows::int(r, "max_attempts")?,
+                request_id: rows::opt_uuid(r, "request_id")?,
+            })
+        })
+        .collect()
+}
+
+/// Finish a job that succeeded.
+pub async fn complete(conn: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, finished_date_time = $2 WHERE id = $1")
+        .bind(id.to_string())
+        .bind(ts(&now))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A failed attempt: retry after `retry_at`, or give up when attempts are exhausted.
+pub async fn fail(conn: &mut Tx, job: &Job, error: &str, retry_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool> {
+    let give_up = job.attempts >= job.max_attempts;
+    let (state, finished) = if give_up { ("failed", Some(ts(&now))) } else { ("pending", None) };
+    sqlx::query(
+        "UPDATE jobs SET state = $2, lease_owner = NULL, lease_until = NULL, last_error = $3, run_after = $4,
+         finished_date_time = $5 WHERE id = $1",
+    )
+    .bind(job.id.to_string())
+    .bind(state)
+    .bind(error.chars().take(2000).collect::<String>())
+    .bind(ts(&retry_at))
+    .bind(finished)
+    .execute(&mut *conn)
+    .await?;
+    Ok(give_up)
+}
+
+/// The provisioning jobs of a request's current delivery: (pending, failed, done, last error).
+pub async fn delivery_progress(conn: &mut Tx, request: Uuid, kind: &str) -> Result<(i64, i64, i64, Option<String>)> {
+    let row = sqlx::query(
+        "SELECT SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending,
+                SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
+                SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done,
+                MAX(CASE WHEN state = 'failed' THEN last_error END) AS error
+         FROM jobs WHERE request_id = $1 AND kind = $2",
+    )
+    .bind(request.to_string())
+    .bind(kind.to_owned())
+    .fetch_one(&mut *conn)
+    .await?;
+    let n = |c: &str| -> Result<i64> { Ok(row.try_get::<Option<i64>, _>(c)?.unwrap_or(0)) };
+    Ok((n("pending")?, n("failed")?, n("done")?, rows::opt_text(&row, "error")?))
+}
+
+use sqlx::Row;
