@@ -6,9 +6,12 @@ pub mod auth;
 pub mod catalogs;
 pub mod clock;
 pub mod connected_organizations;
+pub mod delivery;
 pub mod directory;
+pub mod my_access;
 pub mod packages;
 pub mod policies;
+pub mod requests;
 pub mod settings;
 
 mod audit;
@@ -116,11 +119,17 @@ impl<T> Page<T> {
 pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    /// Wakes the in-process workers after a commit that queued work.
+    pub work: Arc<tokio::sync::Notify>,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        App { store, clock }
+        App { store, clock, work: Arc::new(tokio::sync::Notify::new()) }
+    }
+
+    pub(crate) fn wake_workers(&self) {
+        self.work.notify_one();
     }
 
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {

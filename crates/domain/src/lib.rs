@@ -4,6 +4,7 @@
 pub mod access_package;
 pub mod answers;
 pub mod approval;
+pub mod assignment;
 pub mod audit;
 pub mod catalog;
 pub mod connected_organization;
@@ -20,6 +21,7 @@ pub mod polymorphic;
 pub mod principal;
 pub mod question;
 pub mod request;
+pub mod request_input;
 pub mod settings;
 pub mod subject_set;
 

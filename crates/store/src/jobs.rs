@@ -129,3 +129,17 @@ pub async fn delivery_progress(conn: &mut Tx, request: Uuid, kind: &str) -> Resu
 }
 
 use sqlx::Row;
+
+/// Put a request's failed jobs of `kind` back in the queue (reprocess). Returns how many.
+pub async fn retry_failed(conn: &mut Tx, request: Uuid, kind: &str, now: DateTime<Utc>) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE jobs SET state = 'pending', attempts = 0, run_after = $3, last_error = NULL, finished_date_time = NULL
+         WHERE request_id = $1 AND kind = $2 AND state = 'failed'",
+    )
+    .bind(request.to_string())
+    .bind(kind.to_owned())
+    .bind(ts(&now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(r.rows_affected())
+}

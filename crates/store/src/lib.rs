@@ -6,6 +6,7 @@
 //! times fixed-width UTC TEXT, nested Graph shapes JSON TEXT. Never SELECT a boolean expression.
 
 pub mod access_packages;
+pub mod assignments;
 pub mod audit;
 pub mod catalogs;
 pub mod connected_organizations;

@@ -1,0 +1,389 @@
+//! Acting on request events inside the decision's transaction: audit every transition, create
+//! the guest and the assignment when delivery starts, queue one provisioning job per resource
+//! role (the transactional outbox), queue mail, and close the request when its jobs finish.
+
+use chrono::{DateTime, Utc};
+use gatehouse_domain::assignment::{end_date, Assignment};
+use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource};
+use gatehouse_domain::directory::{email_domain, User};
+use gatehouse_domain::enums::{
+    AssignmentState, ConnectedOrganizationState, ExternalUserState, RequestState, RequestType, UserType,
+};
+use gatehouse_domain::policy::AssignmentPolicy;
+use gatehouse_domain::request::{AssignmentRequest, Event};
+use gatehouse_store::jobs::{self, NewJob};
+use gatehouse_store::{
+    access_packages, assignments, catalogs, connected_organizations as orgs, directory, requests, Conn,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{created, updated, Change};
+use crate::{Actor, App, AppError, Result};
+
+/// Job kinds.
+pub const PROVISION: &str = "provision";
+pub const MAIL: &str = "mail";
+/// Attempts before a provisioning job gives up and the delivery is reported failed.
+pub const PROVISION_ATTEMPTS: i64 = 5;
+
+/// What a provisioning job does: make `target` hold (or stop holding) one resource role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    pub revoke: bool,
+    pub request_id: Uuid,
+    pub assignment_id: Uuid,
+    pub target_id: Uuid,
+    pub origin_system: String,
+    /// The role's origin id, e.g. `Member_<groupId>`.
+    pub role_origin_id: String,
+    /// The resource's origin id, e.g. the group id.
+    pub resource_origin_id: String,
+    pub role_display_name: String,
+}
+
+/// A message to people, sent by the mail worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mail {
+    pub to: Vec<Uuid>,
+    /// For recipients without an account yet.
+    pub to_addresses: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+impl App {
+    pub(crate) async fn enqueue_mail(&self, conn: &mut Conn, mail: Mail, request: Option<Uuid>) -> Result<()> {
+        if mail.to.is_empty() && mail.to_addresses.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let job = NewJob { kind: MAIL, payload: json!(mail), max_attempts: 20, request_id: request, run_after: now };
+        jobs::enqueue(conn, job, now).await?;
+        Ok(())
+    }
+
+    /// Audit and act on the events of one transition of `request` (already loaded, not yet saved).
+    pub(crate) async fn act_on(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        request: &mut AssignmentRequest,
+        before: Option<&AssignmentRequest>,
+        events: Vec<Event>,
+    ) -> Result<()> {
+        let package = access_packages::get(conn, request.access_package_id).await?;
+        let package_name = package.as_ref().map_or_else(|| "an access package".to_owned(), |p| p.display_name.clone());
+        for event in events {
+            let activity = match &event {
+                Event::StageStarted { stage, approvers } => {
+                    let mail = Mail {
+                        to: approvers.clone(),
+                        to_addresses: vec![],
+                        subject: format!("Approval needed: {package_name}"),
+                        body: format!("A request for {package_name} awaits your decision (stage {}).", stage + 1),
+                    };
+                    self.enqueue_mail(conn, mail, Some(request.id)).await?;
+                    "assignmentRequest.stageStarted"
+                }
+                Event::StageEscalated { stage, approvers } => {
+                    let mail = Mail {
+                        to: approvers.clone(),
+                        to_addresses: vec![],
+                        subject: format!("Escalated approval: {package_name}"),
+                        body: format!("A request for {package_name} was escalated to you (stage {}).", stage + 1),
+                    };
+                    self.enqueue_mail(conn, mail, Some(request.id)).await?;
+                    "assignmentRequest.stageEscalated"
+                }
+                Event::StageDecided { .. } => "assignmentRequest.stageDecided",
+                Event::Approved => "assignmentRequest.approved",
+                Event::Denied { automatic } => {
+                    self.notify_requestor(
+                        conn,
+                        request,
+                        &format!("Request denied: {package_name}"),
+                        if *automatic {
+                            "Your request was denied because nobody approved it in time."
+                        } else {
+                            "Your request was denied."
+                        },
+                    )
+                    .await?;
+                    "assignmentRequest.denied"
+                }
+                Event::Scheduled { .. } => "assignmentRequest.scheduled",
+                Event::DeliveryStarted => {
+                    self.start_delivery(conn, actor, request).await?;
+                    "assignmentRequest.deliveryStarted"
+                }
+                Event::Delivered => {
+                    if matches!(request.request_type, RequestType::UserAdd | RequestType::AdminAdd) {
+                        self.notify_requestor(
+                            conn,
+                            request,
+                            &format!("Access granted: {package_name}"),
+                            "Your access is ready.",
+                        )
+                        .await?;
+                    }
+                    "assignmentRequest.delivered"
+                }
+                Event::PartiallyDelivered => "assignmentRequest.partiallyDelivered",
+                Event::DeliveryFailed => "assignmentRequest.deliveryFailed",
+                Event::Canceled => "assignmentRequest.canceled",
+            };
+            let before_summary = before.map(summary);
+            let after_summary = summary(request);
+            let change = Change {
+                activity,
+                target_type: "assignmentRequest",
+                target_id: request.id.to_string(),
+                before: before_summary.as_ref(),
+                after: Some(&after_summary),
+            };
+            self.audit(conn, actor, change).await?;
+        }
+        Ok(())
+    }
+
+    async fn notify_requestor(&self, conn: &mut Conn, r: &AssignmentRequest, subject: &str, body: &str) -> Result<()> {
+        let mail = Mail {
+            to: r.target_id.into_iter().collect(),
+            to_addresses: if r.target_id.is_none() { r.target_email.clone().into_iter().collect() } else { vec![] },
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+        };
+        self.enqueue_mail(conn, mail, Some(r.id)).await
+    }
+
+    /// Delivery begins: make sure the target exists, create or end the assignment, and queue
+    /// one provisioning job per resource role the package grants.
+    async fn start_delivery(&self, conn: &mut Conn, actor: &Actor, request: &mut AssignmentRequest) -> Result<()> {
+        let now = self.now();
+        let policy = gatehouse_store::policies::get(conn, request.policy_id)
+            .await?
+            .ok_or_else(|| AppError::Conflict("the request's policy no longer exists".into()))?;
+        let removing = matches!(request.request_type, RequestType::UserRemove | RequestType::AdminRemove);
+        let assignment = if removing {
+            let id = request.assignment_id.ok_or_else(|| AppError::Conflict("a removal needs an assignment".into()))?;
+            let mut a = assignments::get(conn, id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("assignment '{id}' was not found")))?;
+            if a.is_active() {
+                let before = a.clone();
+                a.state = AssignmentState::Expired;
+                a.expired_date_time = Some(now);
+                a.request_id = Some(request.id);
+                assignments::update(conn, &a).await?;
+                self.audit(conn, actor, updated("assignment.remove", "assignment", a.id, &before, &a)).await?;
+            }
+            a
+        } else if let Some(existing) = request.assignment_id {
+            // Reprocessing: the assignment exists; try its roles again.
+            assignments::get(conn, existing)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("assignment '{existing}' was not found")))?
+        } else {
+            let target = self.ensure_target(conn, actor, request, &policy, now).await?;
+            let a = Assignment {
+                id: crate::new_id(),
+                access_package_id: request.access_package_id,
+                assignment_policy_id: request.policy_id,
+                target_id: target,
+                state: AssignmentState::Delivering,
+                start_date_time: now,
+                end_date_time: end_date(&policy, &request.schedule, now),
+                expired_date_time: None,
+                request_id: Some(request.id),
+                created_date_time: now,
+            };
+            assignments::insert(conn, &a).await?;
+            self.audit(conn, actor, created("assignment.create", "assignment", a.id, &a)).await?;
+            request.assignment_id = Some(a.id);
+            a
+        };
+        // A retry re-runs only what failed; done grants stay done.
+        let retried = jobs::retry_failed(conn, request.id, PROVISION, now).await?;
+        if retried == 0 {
+            for rs in access_packages::role_scopes(conn, request.access_package_id).await? {
+                let (Some(role), Some(resource)) =
+                    (catalogs::get_role(conn, rs.role_id).await?, catalogs::get_scope(conn, rs.scope_id).await?)
+                else {
+                    continue;
+                };
+                let grant = Grant {
+                    revoke: removing,
+                    request_id: request.id,
+                    assignment_id: assignment.id,
+                    target_id: assignment.target_id,
+                    origin_system: role.origin_system.clone(),
+                    role_origin_id: role.origin_id.clone(),
+                    resource_origin_id: resource.origin_id.clone(),
+                    role_display_name: role.display_name.clone(),
+                };
+                let job = NewJob {
+                    kind: PROVISION,
+                    payload: json!(grant),
+                    max_attempts: PROVISION_ATTEMPTS,
+                    request_id: Some(request.id),
+                    run_after: now,
+                };
+                jobs::enqueue(conn, job, now).await?;
+            }
+        }
+        // A package that grants nothing is delivered at once.
+        self.finish_delivery_if_done(conn, actor, request).await
+    }
+
+    /// The user the assignment is for; an external target gets a guest account now, linked to
+    /// the connected organization of their domain (a `proposed` one when the domain is new).
+    async fn ensure_target(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        request: &mut AssignmentRequest,
+        policy: &AssignmentPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid> {
+        if let Some(id) = request.target_id {
+            return Ok(id);
+        }
+        let email =
+            request.target_email.clone().ok_or_else(|| AppError::Conflict("the request names no target".into()))?;
+        let domain = email_domain(&email).unwrap_or_default().to_owned();
+        let org = match orgs::domain_owner(conn, &domain, None).await? {
+            Some((id, _)) => Some(id),
+            None if policy.allowed_target_scope == gatehouse_domain::enums::AllowedTargetScope::AllExternalUsers => {
+                let org = ConnectedOrganization {
+                    id: crate::new_id(),
+                    display_name: domain.clone(),
+                    description: Some(format!("Proposed when a user from {domain} was approved")),
+                    identity_sources: vec![IdentitySource::Domain {
+                        domain_name: domain.clone(),
+                        display_name: Some(domain.clone()),
+                    }],
+                    state: ConnectedOrganizationState::Proposed,
+                    created_date_time: now,
+                    modified_date_time: now,
+                };
+                orgs::insert(conn, &org).await?;
+                self.audit(
+                    conn,
+                    actor,
+                    created("connectedOrganization.propose", "connectedOrganization", org.id, &org),
+                )
+                .await?;
+                Some(org.id)
+            }
+            None => None,
+        };
+        let local = email.split('@').next().unwrap_or(&email).to_owned();
+        let user = User {
+            id: crate::new_id(),
+            display_name: local,
+            given_name: None,
+            surname: None,
+            mail: Some(email.clone()),
+            mail_nickname: None,
+            user_principal_name: format!("{}#EXT#", email.replace('@', "_")),
+            user_type: UserType::Guest,
+            account_enabled: true,
+            external_user_state: Some(ExternalUserState::PendingAcceptance),
+            connected_organization_id: org,
+            manager_id: None,
+            identities: vec![],
+            created_date_time: now,
+        };
+        directory::insert_user(conn, &user).await?;
+        self.audit(conn, actor, created("user.createGuest", "user", user.id, &user)).await?;
+        if let Some(org) = org {
+            // Sponsors hear about new guests of their organization.
+            let mut sponsors = Vec::new();
+            for kind in ["internal", "external"] {
+                let rows = sqlx::query(
+                    "SELECT user_id FROM connected_organization_sponsors WHERE organization_id = $1 AND kind = $2",
+                )
+                .bind(org.to_string())
+                .bind(kind)
+                .fetch_all(&mut *conn)
+                .await?;
+                for r in rows {
+                    sponsors.push(gatehouse_store::rows::uuid(&r, "user_id")?);
+                }
+            }
+            let mail = Mail {
+                to: sponsors,
+                to_addresses: vec![],
+                subject: format!("New guest: {email}"),
+                body: format!("{email} was added as a guest of your organization."),
+            };
+            self.enqueue_mail(conn, mail, Some(request.id)).await?;
+        }
+        request.target_id = Some(user.id);
+        Ok(user.id)
+    }
+
+    /// When no provisioning job of the request is pending any more, close the delivery.
+    pub(crate) async fn finish_delivery_if_done(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        request: &mut AssignmentRequest,
+    ) -> Result<()> {
+        if request.state != RequestState::Delivering {
+            return Ok(());
+        }
+        let (pending, failed, done, error) = jobs::delivery_progress(conn, request.id, PROVISION).await?;
+        if pending > 0 {
+            return Ok(());
+        }
+        let before = request.clone();
+        let total = usize::try_from(failed + done).unwrap_or(0);
+        let events = request
+            .delivery_finished(usize::try_from(failed).unwrap_or(0), total, error, self.now())
+            .map_err(|e| AppError::Conflict(e.to_string()))?;
+        if let Some(id) = request.assignment_id {
+            if let Some(mut a) = assignments::get(conn, id).await? {
+                if a.is_active() {
+                    a.state = match request.state {
+                        RequestState::Delivered => AssignmentState::Delivered,
+                        RequestState::PartiallyDelivered => AssignmentState::PartiallyDelivered,
+                        _ => AssignmentState::DeliveryFailed,
+                    };
+                    assignments::update(conn, &a).await?;
+                }
+            }
+        }
+        Box::pin(self.act_on(conn, actor, request, Some(&before), events)).await
+    }
+
+    /// A provisioning job finished (succeeded or gave up): maybe close its request's delivery.
+    pub async fn provisioning_finished(&self, request_id: Uuid) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
+        let Some(mut request) = requests::get_for_update(&mut tx, request_id, postgres).await? else {
+            return Ok(());
+        };
+        self.finish_delivery_if_done(&mut tx, &Actor::system(), &mut request).await?;
+        requests::update(&mut tx, &request).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// What the audit log keeps of a request: enough to explain the decision, not the answers' text.
+fn summary(r: &AssignmentRequest) -> serde_json::Value {
+    json!({
+        "state": r.state, "status": r.status(), "requestType": r.request_type,
+        "accessPackageId": r.access_package_id, "policyId": r.policy_id,
+        "targetId": r.target_id, "targetEmail": r.target_email, "requestorId": r.requestor_id,
+        "assignmentId": r.assignment_id,
+        "stages": r.stages.iter().map(|s| json!({"id": s.id, "status": s.status, "approvers": s.approvers,
+            "escalated": s.escalated, "decision": s.decision})).collect::<Vec<_>>(),
+        "failure": r.failure,
+    })
+}

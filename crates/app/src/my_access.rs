@@ -1,0 +1,86 @@
+//! What a requestor may see and ask for: requestable packages, applicable policies, assignments.
+
+use gatehouse_domain::access_package::AccessPackage;
+use gatehouse_domain::assignment::Assignment;
+use gatehouse_domain::evaluation::{self, Purpose};
+use gatehouse_domain::policy::AssignmentPolicy;
+use gatehouse_domain::principal::Permission;
+use gatehouse_store::query::Where;
+use gatehouse_store::{access_packages, assignments, catalogs, directory, policies};
+use uuid::Uuid;
+
+use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
+
+impl App {
+    async fn subject_for(
+        &self,
+        conn: &mut gatehouse_store::Conn,
+        actor: &Actor,
+    ) -> Result<gatehouse_domain::evaluation::Subject> {
+        let me = actor.principal.as_ref().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
+        let user = directory::get_user(conn, me.user_id)
+            .await?
+            .ok_or_else(|| AppError::Unauthenticated("your account no longer exists".into()))?;
+        crate::requests::subject_of(conn, &user).await
+    }
+
+    /// The policies of `package` under which the caller may request it (works for hidden
+    /// packages: a direct link must work for admitted users).
+    pub async fn applicable_policies(
+        &self,
+        actor: &Actor,
+        package: Uuid,
+    ) -> Result<(AccessPackage, Vec<AssignmentPolicy>)> {
+        let mut conn = self.store.conn().await?;
+        let Some(pkg) = access_packages::get(&mut conn, package).await? else {
+            return not_found("accessPackage", package);
+        };
+        let subject = self.subject_for(&mut conn, actor).await?;
+        let catalog = catalogs::get(&mut conn, pkg.catalog_id)
+            .await?
+            .ok_or_else(|| AppError::Conflict("the package's catalog no longer exists".into()))?;
+        let all = policies::of_package(&mut conn, package).await?;
+        let admitted =
+            evaluation::admitting_policies(&subject, &catalog, &all, Purpose::SelfAdd).into_iter().cloned().collect();
+        Ok((pkg, admitted))
+    }
+
+    /// `accessPackages/filterByCurrentUser(on='allowedRequestor')`: packages the caller may
+    /// request. Hidden packages are never listed.
+    pub async fn requestable_packages(&self, actor: &Actor) -> Result<Vec<AccessPackage>> {
+        let mut conn = self.store.conn().await?;
+        let subject = self.subject_for(&mut conn, actor).await?;
+        let rows = sqlx::query(
+            "SELECT p.* FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id
+             WHERE p.is_hidden = 0 AND c.state = 'published' ORDER BY p.display_name, p.id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let pkg = access_packages::from_row(row)?;
+            let Some(catalog) = catalogs::get(&mut conn, pkg.catalog_id).await? else { continue };
+            let all = policies::of_package(&mut conn, pkg.id).await?;
+            if !evaluation::admitting_policies(&subject, &catalog, &all, Purpose::SelfAdd).is_empty() {
+                out.push(pkg);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn list_assignments(&self, scope: Where, q: ListQuery<'_>) -> Result<Page<Assignment>> {
+        let mut conn = self.store.conn().await?;
+        let page = gatehouse_store::query::list(&mut conn, &assignments::SCHEMA, scope, q).await?;
+        Page::from_rows(page, assignments::from_row)
+    }
+
+    /// An assignment, visible to administrators and to its target.
+    pub async fn get_assignment(&self, actor: &Actor, id: Uuid) -> Result<Assignment> {
+        let me = actor.principal.as_ref().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
+        let mut conn = self.store.conn().await?;
+        match assignments::get(&mut conn, id).await? {
+            Some(a) if a.target_id == me.user_id || me.may(Permission::EntitlementRead).is_ok() => Ok(a),
+            _ => not_found("assignment", id),
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Assignment requests: submit (with policy evaluation, answers, approver plan), decide a
+//! stage, cancel, reprocess, and the clock-driven sweep for escalation and automatic denial.
+
+use std::collections::HashMap;
+
+use gatehouse_domain::answers::{validate_answers, validate_justification};
+use gatehouse_domain::approval::{self, ApproverDirectory};
+use gatehouse_domain::enums::{RequestType, UserType};
+use gatehouse_domain::evaluation::{self, Purpose, Subject, SubjectKind, SubjectOrganization};
+use gatehouse_domain::policy::AssignmentPolicy;
+use gatehouse_domain::principal::{Permission, Principal};
+use gatehouse_domain::request::{AssignmentRequest, TransitionError, Verdict};
+use gatehouse_domain::request_input::{NewAssignmentRequest, RequestCommand, Target};
+use gatehouse_domain::subject_set::SubjectSet;
+use gatehouse_domain::ValidationError;
+use gatehouse_store::query::Where;
+use gatehouse_store::{
+    access_packages, assignments, catalogs, connected_organizations as orgs, directory, policies, requests, Conn,
+};
+use uuid::Uuid;
+
+use crate::audit::created;
+use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
+
+fn transition(e: TransitionError) -> AppError {
+    match e {
+        TransitionError::NotAnApprover | TransitionError::OwnRequest => AppError::Forbidden(e.to_string()),
+        TransitionError::UnknownStage(_) => AppError::NotFound(e.to_string()),
+        TransitionError::JustificationRequired => ValidationError::new("justification", e.to_string()).into(),
+        _ => AppError::Conflict(e.to_string()),
+    }
+}
+
+fn caller(actor: &Actor) -> Result<&Principal> {
+    actor.principal.as_ref().ok_or_else(|| AppError::Unauthenticated("sign in to make requests".into()))
+}
+
+fn is_admin(p: &Principal) -> bool {
+    p.may(Permission::EntitlementWrite).is_ok()
+}
+
+async fn groups_of(conn: &mut Conn, user: Uuid) -> Result<Vec<Uuid>> {
+    let rows = sqlx::query("SELECT group_id FROM group_members WHERE member_id = $1")
+        .bind(user.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok(gatehouse_store::rows::uuid(r, "group_id")?)).collect()
+}
+
+/// How policy evaluation sees a directory user.
+pub(crate) async fn subject_of(conn: &mut Conn, user: &gatehouse_domain::directory::User) -> Result<Subject> {
+    let kind = match user.user_type {
+        UserType::Member => SubjectKind::Member,
+        UserType::Guest => {
+            let organization = match user.connected_organization_id {
+                Some(id) => orgs::get(conn, id).await?.map(|o| SubjectOrganization { id: o.id, state: o.state }),
+                None => None,
+            };
+            SubjectKind::Guest { organization }
+        }
+    };
+    Ok(Subject { user_id: Some(user.id), kind, groups: groups_of(conn, user.id).await? })
+}
+
+/// An external person named by email: matched to a connected organization by domain only
+/// for domain (passcode) sources, never for federated ones (DESIGN §4).
+async fn external_subject(conn: &mut Conn, email: &str) -> Result<Subject> {
+    let domain = gatehouse_domain::directory::email_domain(email).unwrap_or_default().to_owned();
+    let mut organization = None;
+    if let Some((id, _)) = orgs::domain_owner(conn, &domain, None).await? {
+        if let Some(o) = orgs::get(conn, id).await? {
+            let by_passcode = o.identity_sources.iter().any(|s| {
+                matches!(s, gatehouse_domain::connected_organization::IdentitySource::Domain { domain_name, .. } if *domain_name == domain)
+            });
+            if by_passcode {
+                organization = Some(SubjectOrganization { id: o.id, state: o.state });
+            }
+        }
+    }
+    Ok(Subject { user_id: None, kind: SubjectKind::External { domain, organization }, groups: vec![] })
+}
+
+/// Load the people the policy's approver sets can refer to for this target.
+async fn approver_directory(
+    conn: &mut Conn,
+    policy: &AssignmentPolicy,
+    organization: Option<Uuid>,
+    target: Option<Uuid>,
+) -> Result<ApproverDirectory> {
+    let mut dir = ApproverDirectory::default();
+    if let Some(org) = organization {
+        for (kind, list) in [("internal", &mut dir.internal_sponsors), ("external", &mut dir.external_sponsors)] {
+            let rows = sqlx::query("SELECT user_id FROM connected_organization_sponsors WHERE organization_id = $1 AND kind = $2 ORDER BY user_id")
+                .bind(org.to_string())
+                .bind(kind)
+                .fetch_all(&mut *conn)
+                .await?;
+            for r in rows {
+                list.push(gatehouse_store::rows::uuid(&r, "user_id")?);
+            }
+        }
+    }
+    let mut groups: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let mut singles = Vec::new();
+    for stage in &policy.request_approval_settings.stages {
+        for set in stage
+            .primary_approvers
+            .iter()
+            .chain(&stage.fallback_primary_approvers)
+            .chain(&stage.escalation_approvers)
+            .chain(&stage.fallback_escalation_approvers)
+        {
+            match set {
+                SubjectSet::GroupMembers { group_id, .. } if !groups.contains_key(group_id) => {
+                    let rows =
+                        sqlx::query("SELECT member_id FROM group_members WHERE group_id = $1 ORDER BY member_id")
+                            .bind(group_id.to_string())
+                            .fetch_all(&mut *conn)
+                            .await?;
+                    let members = rows
+                        .iter()
+                        .map(|r| gatehouse_store::rows::uuid(r, "member_id"))
+                        .collect::<gatehouse_store::Result<_>>()?;
+                    groups.insert(*group_id, members);
+                }
+                SubjectSet::SingleUser { user_id, .. } => singles.push(*user_id),
+                _ => {}
+            }
+        }
+    }
+    dir.group_members = groups;
+    if let Some(mut current) = target {
+        for _ in 0..2 {
+            match directory::get_user(conn, current).await?.and_then(|u| u.manager_id) {
+                Some(m) => {
+                    dir.managers.push(m);
+                    current = m;
+                }
+                None => break,
+            }
+        }
+    }
+    let candidates = dir
+        .internal_sponsors
+        .iter()
+        .chain(&dir.external_sponsors)
+        .chain(dir.group_members.values().flatten())
+        .chain(&dir.managers)
+        .chain(&singles)
+        .copied()
+        .collect::<Vec<_>>();
+    for id in candidates {
+        if !dir.enabled_users.contains(&id) && directory::get_user(conn, id).await?.is_some_and(|u| u.account_enabled) {
+            dir.enabled_users.push(id);
+        }
+    }
+    Ok(dir)
+}
+
+impl App {
+    /// `POST assignmentRequests`.
+    pub async fn create_assignment_request(
+        &self,
+        actor: &Actor,
+        input: NewAssignmentRequest,
+    ) -> Result<AssignmentRequest> {
+        let now = self.now();
+        let command = input.validate(now)?;
+        let me = caller(actor)?.clone();
+        let mut tx = self.store.begin().await?;
+        let (mut request, events) = match command {
+            RequestCommand::Add { admin, package, policy, target, justification, answers, schedule } => {
+                if admin && !is_admin(&me) {
+                    return Err(AppError::Forbidden(
+                        "adminAdd needs the Identity Governance Administrator role".into(),
+                    ));
+                }
+                let Some(pkg) = access_packages::get(&mut tx, package).await? else {
+                    return not_found("accessPackage", package);
+                };
+                let catalog = catalogs::get(&mut tx, pkg.catalog_id)
+                    .await?
+                    .ok_or_else(|| AppError::Conflict("the package's catalog no longer exists".into()))?;
+                let package_policies = policies::of_package(&mut tx, package).await?;
+                let (target_user, target_email) = match target {
+                    Target::Caller => (
+                        Some(
+                            directory::get_user(&mut tx, me.user_id)
+                                .await?
+                                .ok_or_else(|| AppError::Unauthenticated("your account no longer exists".into()))?,
+                        ),
+                        None,
+                    ),
+                    Target::User(id) if !admin && id != me.user_id => {
+                        return Err(AppError::Forbidden(
+                            "a userAdd request is for yourself; use adminAdd to assign someone else".into(),
+                        ))
+                    }
+                    Target::User(id) => {
+                        (Some(crate::directory::require_user(&mut tx, id, "assignment.targetId").await?), None)
+                    }
+                    Target::Email { email, .. } => {
+                        let existing = sqlx::query("SELECT id FROM users WHERE mail = $1")
+                            .bind(email.clone())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        match existing {
+                            Some(r) => {
+                                (directory::get_user(&mut tx, gatehouse_store::rows::uuid(&r, "id")?).await?, None)
+                            }
+                            None => (None, Some(email)),
+                        }
+                    }
+                };
+                let subject = match (&target_user, &target_email) {
+                    (Some(u), _) => subject_of(&mut tx, u).await?,
+                    (None, Some(email)) => external_subject(&mut tx, email).await?,
+                    (None, None) => return Err(AppError::Conflict("the request names no target".into())),
+                };
+                let policy = if admin {
+                    let id = policy.unwrap_or_default();
+                    package_policies.iter().find(|p| p.id == id).cloned().ok_or_else(|| {
+                        ValidationError::new(
+                            "assignment.assignmentPolicyId",
+                            format!("policy '{id}' is not a policy of access package '{}'", pkg.display_name),
+                        )
+                    })?
+                } else {
+                    evaluation::choose_policy(&subject, &catalog, &package_policies, Purpose::SelfAdd, policy)
+                        .map_err(|r| AppError::Forbidden(r.to_string()))?
+                        .clone()
+                };
+                if let Some(u) = &target_user {
+                    if assignments::active_for(&mut tx, package, u.id).await?.is_some() {
+                        return Err(AppError::Conflict(format!(
+                            "{} already has access package '{}'",
+                            u.display_name, pkg.display_name
+                        )));
+                    }
+                    if let Some(open) = requests::open_for(&mut tx, package, u.id).await? {
+                        return Err(AppError::Conflict(format!(
+                            "a request for '{}' is already open ({open})",
+                            pkg.display_name
+                        )));
+                    }
+                    let held = assignments::incompatible_held(&mut tx, package, u.id).await?;
+                    if !held.is_empty() {
+                        return Err(AppError::Conflict(format!(
+                            "'{}' is incompatible with access already held: {}",
+                            pkg.display_name,
+                            held.join(", ")
+                        )));
+                    }
+                    let joined = assignments::incompatible_groups_joined(&mut tx, package, u.id).await?;
+                    if !joined.is_empty() {
+                        return Err(AppError::Conflict(format!(
+                            "members of {} cannot get '{}'",
+                            joined.join(", "),
+                            pkg.display_name
+                        )));
+                    }
+                }
+                let answers = validate_answers(&policy.questions, &answers)?;
+                let justification = if admin {
+                    justification
+                } else {
+                    validate_justification(&policy, justification.as_deref(), false)?
+                };
+                if !admin
+                    && !policy.requestor_settings.allow_custom_assignment_schedule
+                    && (schedule.start_date_time.is_some() || schedule.expiration.kind.is_some())
+                {
+                    return Err(ValidationError::new(
+                        "schedule",
+                        "this policy does not let requestors choose a schedule",
+                    )
+                    .into());
+                }
+                let organization = match &subject.kind {
+                    SubjectKind::Guest { organization } | SubjectKind::External { organization, .. } => {
+                        organization.as_ref().map(|o| o.id)
+                    }
+                    SubjectKind::Member => None,
+                };
+                let target_id = target_user.as_ref().map(|u| u.id);
+                let plan = if admin {
+                    Vec::new()
+                } else {
+                    let dir = approver_directory(&mut tx, &policy, organization, target_id).await?;
+                    let excluded: Vec<Uuid> = [target_id, Some(me.user_id)].into_iter().flatten().collect();
+                    approval::plan(&policy.request_approval_settings, false, &dir, &excluded)
+                        .map_err(|e| AppError::Conflict(e.to_string()))?
+                };
+                let request_type = if admin { RequestType::AdminAdd } else { RequestType::UserAdd };
+                let mut request = AssignmentRequest::new(
+                    crate::new_id(),
+                    request_type,
+                    package,
+                    policy.id,
+                    target_id,
+                    target_email,
+                    Some(me.user_id),
+                    now,
+                );
+                request.justification = justification;
+                request.answers = answers;
+                request.schedule = schedule;
+                let mut ids = crate::new_id;
+                let events = request.submit(plan, &policy.request_approval_settings.stages, &mut ids, now);
+                (request, events)
+            }
+            RequestCommand::Remove { admin, assignment, justification } => {
+                if admin && !is_admin(&me) {
+                    return Err(AppError::Forbidden(
+                        "adminRemove needs the Identity Governance Administrator role".into(),
+                    ));
+                }
+                let Some(a) = assignments::get(&mut tx, assignment).await? else {
+                    return not_found("assignment", assignment);
+                };
+                if !admin && a.target_id != me.user_id {
+                    return Err(AppError::Forbidden("a userRemove request can only remove your own assignment".into()));
+                }
+                if !a.is_active() {
+                    return Err(AppError::Conflict(format!("assignment '{assignment}' has already ended")));
+                }
+                if !admin {
+                    let policy = policies::get(&mut tx, a.assignment_policy_id).await?;
+                    if !policy.is_some_and(|p| p.requestor_settings.enable_targets_to_self_remove_access) {
+                        return Err(AppError::Forbidden(
+                            "this assignment's policy does not let you remove it yourself; ask an administrator".into(),
+                        ));
+                    }
+                }
+                let request_type = if admin { RequestType::AdminRemove } else { RequestType::UserRemove };
+                let mut request = AssignmentRequest::new(
+                    crate::new_id(),
+                    request_type,
+                    a.access_package_id,
+                    a.assignment_policy_id,
+                    Some(a.target_id),
+                    None,
+                    Some(me.user_id),
+                    now,
+                );
+                request.assignment_id = Some(a.id);
+                request.justification = justification;
+                let mut ids = crate::new_id;
+                let events = request.submit(Vec::new(), &[], &mut ids, now);
+                (request, events)
+            }
+        };
+        requests::insert(&mut tx, &request).await?;
+        self.audit(&mut tx, actor, created("assignmentRequest.submit", "assignmentRequest", request.id, &serde_json::json!({
+            "requestType": request.request_type, "accessPackageId": request.access_package_id, "policyId": request.policy_id,
+            "targetId": request.target_id, "targetEmail": request.target_email, "justification": request.justification,
+        }))).await?;
+        self.act_on(&mut tx, actor, &mut request, None, events).await?;
+        requests::update(&mut tx, &request).await?;
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(request)
+    }
+
+    async fn transition(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        step: impl FnOnce(&mut AssignmentRequest, &Principal) -> Result<Vec<gatehouse_domain::request::Event>>,
+    ) -> Result<AssignmentRequest> {
+        let me = caller(actor)?.clone();
+        let mut tx = self.store.begin().await?;
+        let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
+        let Some(mut request) = requests::get_for_update(&mut tx, id, postgres).await? else {
+            return not_found("assignmentRequest", id);
+        };
+        let before = request.clone();
+        let events = step(&mut request, &me)?;
+        self.act_on(&mut tx, actor, &mut request, Some(&before), events).await?;
+        requests::update(&mut tx, &request).await?;
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(request)
+    }
+
+    /// `PATCH accessPackageAssignmentApprovals/{id}/stages/{stageId}`.
+    pub async fn decide_stage(
+        &self,
+        actor: &Actor,
+        request: Uuid,
+        stage: Uuid,
+        verdict: Verdict,
+        justification: Option<String>,
+    ) -> Result<AssignmentRequest> {
+        let now = self.now();
+        self.transition(actor, request, |r, me| {
+            r.decide(stage, me.user_id, verdict, justification, now).map_err(transition)
+        })
+        .await
+    }
+
+    /// `POST assignmentRequests/{id}/cancel`: by the requestor, the target or an administrator.
+    pub async fn cancel_request(&self, actor: &Actor, id: Uuid) -> Result<AssignmentRequest> {
+        let now = self.now();
+        self.transition(actor, id, |r, me| {
+            if !is_admin(me) && r.target_id != Some(me.user_id) && r.requestor_id != Some(me.user_id) {
+                return Err(AppError::Forbidden(
+                    "only the requestor or an administrator can cancel this request".into(),
+                ));
+            }
+            r.cancel(now).map_err(transition)
+        })
+        .await
+    }
+
+    /// `POST assignmentRequests/{id}/reprocess`: administrators retry a failed delivery.
+    pub async fn reprocess_request(&self, actor: &Actor, id: Uuid) -> Result<AssignmentRequest> {
+        let now = self.now();
+        self.transition(actor, id, |r, me| {
+            if !is_admin(me) {
+                return Err(AppError::Forbidden(
+                    "reprocessing needs the Identity Governance Administrator role".into(),
+                ));
+            }
+            r.reprocess(now).map_err(transition)
+        })
+        .await
+    }
+
+    /// A request, visible to administrators, its target, its requestor and its approvers.
+    pub async fn get_request(&self, actor: &Actor, id: Uuid) -> Result<AssignmentRequest> {
+        let me = caller(actor)?;
+        let mut conn = self.store.conn().await?;
+        let Some(r) = requests::get(&mut conn, id).await? else { return not_found("assignmentRequest", id) };
+        let approver = r.stages.iter().any(|s| {
+            s.current_approvers().contains(&me.user_id) || s.decision.as_ref().is_some_and(|d| d.by == Some(me.user_id))
+        });
+        let visible = me.may(Permission::EntitlementRead).is_ok()
+            || r.target_id == Some(me.user_id)
+            || r.requestor_id == Some(me.user_id)
+            || approver;
+        if !visible {
+            // Not 403: whether a request exists is itself not the caller's business.
+            return not_found("assignmentRequest", id);
+        }
+        Ok(r)
+    }
+
+    pub async fn list_requests(&self, scope: Where, q: ListQuery<'_>) -> Result<Page<AssignmentRequest>> {
+        let mut conn = self.store.conn().await?;
+        let page = gatehouse_store::query::list(&mut conn, &requests::SCHEMA, scope, q).await?;
+        Page::from_rows(page, requests::from_row)
+    }
+
+    /// Let time pass for every request with a deadline due: escalation, automatic denial and
+    /// scheduled starts. Returns how many requests changed.
+    pub async fn tick_requests(&self) -> Result<usize> {
+        let now = self.now();
+        let due = {
+            let mut conn = self.store.conn().await?;
+            requests::due(&mut conn, now, 500).await?
+        };
+        let mut changed = 0;
+        for id in due {
+            let mut tx = self.store.begin().await?;
+            let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
+            let Some(mut request) = requests::get_for_update(&mut tx, id, postgres).await? else { continue };
+            let before = request.clone();
+            let events = request.tick(now);
+            if !events.is_empty() {
+                changed += 1;
+                self.act_on(&mut tx, &Actor::system(), &mut request, Some(&before), events).await?;
+            }
+            requests::update(&mut tx, &request).await?;
+            tx.commit().await?;
+        }
+        Ok(changed)
+    }
+}

@@ -1,0 +1,132 @@
+//! Assignments: who holds which package under which policy, until when.
+
+use gatehouse_domain::assignment::Assignment;
+use gatehouse_domain::enums::AssignmentState;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::query::{Field, Kind, Param, Schema, Where};
+use crate::rows::{self, ts};
+use crate::{Result, Tx};
+
+fn state(s: &str) -> Option<&'static str> {
+    AssignmentState::parse(s).map(|v| v.as_str())
+}
+
+pub const SCHEMA: Schema = Schema {
+    name: "assignments",
+    table: "assignments",
+    fields: &[
+        Field::new("id", "id", Kind::Guid),
+        Field::new("state", "state", Kind::Enum(state)),
+        Field::new("accessPackage/id", "access_package_id", Kind::Guid),
+        Field::new("assignmentPolicy/id", "assignment_policy_id", Kind::Guid),
+        Field::new("target/objectId", "target_id", Kind::Guid),
+        Field::new("target/id", "target_id", Kind::Guid),
+        Field::new("schedule/expiration/endDateTime", "end_date_time", Kind::DateTime),
+        Field::new("expiredDateTime", "expired_date_time", Kind::DateTime),
+    ],
+    collections: &[],
+    search: &[],
+};
+
+pub fn from_row(row: &AnyRow) -> Result<Assignment> {
+    Ok(Assignment {
+        id: rows::uuid(row, "id")?,
+        access_package_id: rows::uuid(row, "access_package_id")?,
+        assignment_policy_id: rows::uuid(row, "assignment_policy_id")?,
+        target_id: rows::uuid(row, "target_id")?,
+        state: rows::parsed(row, "state")?,
+        start_date_time: rows::opt_time(row, "start_date_time")?
+            .map_or_else(|| rows::time(row, "created_date_time"), Ok)?,
+        end_date_time: rows::opt_time(row, "end_date_time")?,
+        expired_date_time: rows::opt_time(row, "expired_date_time")?,
+        request_id: rows::opt_uuid(row, "request_id")?,
+        created_date_time: rows::time(row, "created_date_time")?,
+    })
+}
+
+pub async fn insert(conn: &mut Tx, a: &Assignment) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO assignments (id, access_package_id, assignment_policy_id, target_id, state, status, start_date_time,
+         end_date_time, expired_date_time, request_id, created_date_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(a.id.to_string())
+    .bind(a.access_package_id.to_string())
+    .bind(a.assignment_policy_id.to_string())
+    .bind(a.target_id.to_string())
+    .bind(a.state.as_str())
+    .bind(a.status())
+    .bind(ts(&a.start_date_time))
+    .bind(a.end_date_time.as_ref().map(ts))
+    .bind(a.expired_date_time.as_ref().map(ts))
+    .bind(a.request_id.map(|r| r.to_string()))
+    .bind(ts(&a.created_date_time))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(conn: &mut Tx, a: &Assignment) -> Result<()> {
+    sqlx::query(
+        "UPDATE assignments SET state = $2, status = $3, end_date_time = $4, expired_date_time = $5, request_id = $6 WHERE id = $1",
+    )
+    .bind(a.id.to_string())
+    .bind(a.state.as_str())
+    .bind(a.status())
+    .bind(a.end_date_time.as_ref().map(ts))
+    .bind(a.expired_date_time.as_ref().map(ts))
+    .bind(a.request_id.map(|r| r.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Tx, id: Uuid) -> Result<Option<Assignment>> {
+    let row =
+        sqlx::query("SELECT * FROM assignments WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The target's active assignment of a package, if any.
+pub async fn active_for(conn: &mut Tx, package: Uuid, target: Uuid) -> Result<Option<Assignment>> {
+    let row =
+        sqlx::query("SELECT * FROM assignments WHERE access_package_id = $1 AND target_id = $2 AND state <> 'expired'")
+            .bind(package.to_string())
+            .bind(target.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Names of packages the target holds that are incompatible with `package`, in either direction.
+pub async fn incompatible_held(conn: &mut Tx, package: Uuid, target: Uuid) -> Result<Vec<String>> {
+    let found = sqlx::query(
+        "SELECT p.display_name FROM assignments a JOIN access_packages p ON p.id = a.access_package_id
+         WHERE a.target_id = $1 AND a.state <> 'expired' AND (
+             a.access_package_id IN (SELECT incompatible_id FROM incompatible_access_packages WHERE access_package_id = $2)
+          OR a.access_package_id IN (SELECT access_package_id FROM incompatible_access_packages WHERE incompatible_id = $2))",
+    )
+    .bind(target.to_string())
+    .bind(package.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    found.iter().map(|r| rows::text(r, "display_name")).collect()
+}
+
+/// Names of the package's incompatible groups the target is a member of.
+pub async fn incompatible_groups_joined(conn: &mut Tx, package: Uuid, target: Uuid) -> Result<Vec<String>> {
+    let found = sqlx::query(
+        "SELECT g.display_name FROM incompatible_groups i JOIN groups g ON g.id = i.group_id
+         JOIN group_members m ON m.group_id = i.group_id WHERE i.access_package_id = $1 AND m.member_id = $2",
+    )
+    .bind(package.to_string())
+    .bind(target.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    found.iter().map(|r| rows::text(r, "display_name")).collect()
+}
+
+pub fn targeting(user: Uuid) -> Where {
+    Where::new().and_eq("t.target_id = {}", Param::Text(user.to_string()))
+}
