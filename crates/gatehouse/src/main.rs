@@ -130,7 +130,27 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "gatehouse listening");
     let server_config = ServerConfig { public_url: config.public_url.clone(), max_body_bytes: config.max_body_bytes };
-    gatehouse_server::serve(listener, app.clone(), server_config, shutdown_signal()).await?;
+    // One signal stops both the HTTP server and the workers.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = gatehouse_workers::Workers::new(app.clone(), Arc::new(gatehouse_workers::LogMailer));
+    let mut worker_stop = stopped.clone();
+    let worker = tokio::spawn(workers.run(std::time::Duration::from_secs(1), async move {
+        let _ = worker_stop.wait_for(|s| *s).await;
+    }));
+    let mut server_stop = stopped;
+    let server = gatehouse_server::serve(listener, app.clone(), server_config, async move {
+        let _ = server_stop.wait_for(|s| *s).await;
+    });
+    tokio::pin!(server);
+    tokio::select! {
+        r = &mut server => r?,
+        _ = shutdown_signal() => {
+            let _ = stop.send(true);
+            server.await?;
+        }
+    }
+    let _ = stop.send(true);
+    let _ = worker.await;
     app.store.close().await;
     Ok(())
 }

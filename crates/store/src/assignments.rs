@@ -130,3 +130,27 @@ pub async fn incompatible_groups_joined(conn: &mut Tx, package: Uuid, target: Uu
 pub fn targeting(user: Uuid) -> Where {
     Where::new().and_eq("t.target_id = {}", Param::Text(user.to_string()))
 }
+
+/// Whether another active assignment of `target` still grants this role (then a revoke must
+/// leave it in place: two packages may grant the same group membership).
+pub async fn role_still_granted(
+    conn: &mut Tx,
+    target: Uuid,
+    except: Uuid,
+    origin_system: &str,
+    role_origin_id: &str,
+) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT a.id FROM assignments a
+         JOIN access_package_resource_role_scopes rs ON rs.access_package_id = a.access_package_id
+         JOIN resource_roles r ON r.id = rs.role_id
+         WHERE a.target_id = $1 AND a.id <> $2 AND a.state <> 'expired' AND r.origin_system = $3 AND r.origin_id = $4 LIMIT 1",
+    )
+    .bind(target.to_string())
+    .bind(except.to_string())
+    .bind(origin_system.to_owned())
+    .bind(role_origin_id.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}

@@ -204,6 +204,15 @@ impl TestServer {
         self.call(Method::DELETE, path, &self.admin_token, None).await
     }
 
+    /// Run the job queue and the request sweep until nothing is left to do (provisioning
+    /// through the real connectors; mail goes to the log until SMTP is configured).
+    pub async fn run_workers(&self) {
+        gatehouse_workers::Workers::new(self.app.clone(), Arc::new(gatehouse_workers::LogMailer))
+            .run_until_idle()
+            .await
+            .expect("workers finish");
+    }
+
     /// Number of audit records: a refused request must leave it unchanged.
     pub async fn audit_count(&self) -> i64 {
         let mut conn = self.app.store.conn().await.expect("conn");
