@@ -167,7 +167,10 @@ impl App {
         let policy = gatehouse_store::policies::get(conn, request.policy_id)
             .await?
             .ok_or_else(|| AppError::Conflict("the request's policy no longer exists".into()))?;
-        let removing = matches!(request.request_type, RequestType::UserRemove | RequestType::AdminRemove);
+        let removing = matches!(
+            request.request_type,
+            RequestType::UserRemove | RequestType::AdminRemove | RequestType::SystemRemove
+        );
         let assignment = if removing {
             let id = request.assignment_id.ok_or_else(|| AppError::Conflict("a removal needs an assignment".into()))?;
             let mut a = assignments::get(conn, id)
@@ -179,7 +182,13 @@ impl App {
                 a.expired_date_time = Some(now);
                 a.request_id = Some(request.id);
                 assignments::update(conn, &a).await?;
-                self.audit(conn, actor, updated("assignment.remove", "assignment", a.id, &before, &a)).await?;
+                let activity = if request.request_type == RequestType::SystemRemove {
+                    "assignment.expire"
+                } else {
+                    "assignment.remove"
+                };
+                self.audit(conn, actor, updated(activity, "assignment", a.id, &before, &a)).await?;
+                self.after_assignment_ended(conn, actor, a.target_id).await?;
             }
             a
         } else if let Some(existing) = request.assignment_id {
@@ -189,6 +198,7 @@ impl App {
                 .ok_or_else(|| AppError::NotFound(format!("assignment '{existing}' was not found")))?
         } else {
             let target = self.ensure_target(conn, actor, request, &policy, now).await?;
+            self.before_assignment_granted(conn, actor, target).await?;
             let a = Assignment {
                 id: crate::new_id(),
                 access_package_id: request.access_package_id,

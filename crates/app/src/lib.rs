@@ -8,6 +8,7 @@ pub mod clock;
 pub mod connected_organizations;
 pub mod delivery;
 pub mod directory;
+pub mod lifecycle;
 pub mod my_access;
 pub mod packages;
 pub mod policies;

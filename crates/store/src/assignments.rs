@@ -154,3 +154,52 @@ pub async fn role_still_granted(
     .await?;
     Ok(row.is_some())
 }
+
+/// Active assignments whose end has come.
+pub async fn ended(conn: &mut Tx, now: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<Vec<Assignment>> {
+    let found = sqlx::query(
+        "SELECT * FROM assignments WHERE state <> 'expired' AND end_date_time <= $1 ORDER BY end_date_time LIMIT $2",
+    )
+    .bind(ts(&now))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    found.iter().map(from_row).collect()
+}
+
+/// Active assignments ending before `horizon` that have had fewer than `reminders` reminders.
+pub async fn ending_before(
+    conn: &mut Tx,
+    horizon: chrono::DateTime<chrono::Utc>,
+    reminders: i64,
+    limit: i64,
+) -> Result<Vec<Assignment>> {
+    let found = sqlx::query(
+        "SELECT * FROM assignments WHERE state <> 'expired' AND end_date_time <= $1 AND reminders_sent < $2
+         ORDER BY end_date_time LIMIT $3",
+    )
+    .bind(ts(&horizon))
+    .bind(reminders)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    found.iter().map(from_row).collect()
+}
+
+pub async fn set_reminders_sent(conn: &mut Tx, id: Uuid, sent: i64) -> Result<()> {
+    sqlx::query("UPDATE assignments SET reminders_sent = $2 WHERE id = $1")
+        .bind(id.to_string())
+        .bind(sent)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// How many active assignments a user holds.
+pub async fn active_count(conn: &mut Tx, target: Uuid) -> Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM assignments WHERE target_id = $1 AND state <> 'expired'")
+        .bind(target.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    rows::int(&row, "n")
+}

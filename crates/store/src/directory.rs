@@ -319,3 +319,32 @@ pub async fn first_with_role(conn: &mut Tx, role: DirectoryRole) -> Result<Optio
     .await?;
     row.map(|r| rows::uuid(&r, "id")).transpose()
 }
+
+/// Record (or clear) when a guest was blocked because their last assignment ended.
+pub async fn set_blocked(conn: &mut Tx, user: Uuid, blocked: Option<chrono::DateTime<chrono::Utc>>) -> Result<()> {
+    sqlx::query("UPDATE users SET blocked_date_time = $2, account_enabled = $3 WHERE id = $1")
+        .bind(user.to_string())
+        .bind(blocked.as_ref().map(ts))
+        .bind(b(blocked.is_none()))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn blocked_since(conn: &mut Tx, user: Uuid) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let row = sqlx::query("SELECT blocked_date_time FROM users WHERE id = $1")
+        .bind(user.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| rows::opt_time(&r, "blocked_date_time")).transpose()?.flatten())
+}
+
+/// Guests blocked at or before `cutoff`.
+pub async fn blocked_before(conn: &mut Tx, cutoff: chrono::DateTime<chrono::Utc>, limit: i64) -> Result<Vec<Uuid>> {
+    let found = sqlx::query("SELECT id FROM users WHERE user_type = 'Guest' AND blocked_date_time <= $1 ORDER BY blocked_date_time LIMIT $2")
+        .bind(ts(&cutoff))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    found.iter().map(|r| rows::uuid(r, "id")).collect()
+}

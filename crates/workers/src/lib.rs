@@ -47,7 +47,10 @@ impl Workers {
 
     /// One pass: the request sweep, then one batch of jobs. Returns how much was done.
     pub async fn run_once(&self) -> Result<usize, gatehouse_app::AppError> {
-        let ticked = self.app.tick_requests().await?;
+        let ticked = self.app.tick_requests().await?
+            + self.app.expire_assignments().await?
+            + self.app.remind_expiring().await?
+            + self.app.delete_expired_guests().await?;
         let now = self.app.clock.now();
         let claimed = {
             let mut tx = self.app.store.begin().await?;

@@ -1,0 +1,155 @@
+//! The lifecycle over time, on both backends, with the manual clock: reminders before expiry,
+//! expiry at day 90 (a systemRemove request revokes the group membership), the guest blocked
+//! when their last assignment ends and deleted after the configured days, and a guest who gets
+//! access again before deletion restored cleanly.
+
+use chrono::Duration;
+use gatehouse_testkit::gatehouse_app::Actor;
+use gatehouse_testkit::{both_backends, json, TestServer, EM};
+use serde_json::Value;
+
+struct Setup {
+    group: String,
+    package: String,
+    policy: String,
+}
+
+async fn setup(s: &TestServer) -> Setup {
+    let group = s.post("/v1.0/groups", json!({"displayName": "Cross-Org Team"})).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let catalog = s.post(&format!("{EM}/catalogs"), json!({"displayName": "Extranet"})).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.post(
+        &format!("{EM}/resourceRequests"),
+        json!({"requestType": "adminAdd", "catalog": {"id": catalog}, "resource": {"originId": group, "originSystem": "AadGroup"}}),
+    )
+    .await
+    .expect(201);
+    let package = s
+        .post(&format!("{EM}/accessPackages"), json!({"displayName": "Tango", "catalog": {"id": catalog}}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.post(
+        &format!("{EM}/accessPackages/{package}/resourceRoleScopes"),
+        json!({"role": {"originId": format!("Member_{group}")}}),
+    )
+    .await
+    .expect(201);
+    let policy = s
+        .post(
+            &format!("{EM}/assignmentPolicies"),
+            json!({"displayName": "Externals", "accessPackage": {"id": package}, "allowedTargetScope": "allExternalUsers",
+                   "expiration": {"type": "afterDuration", "duration": "P90D"}}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Setup { group, package, policy }
+}
+
+async fn assign_guest(s: &TestServer, setup: &Setup, email: &str) -> uuid::Uuid {
+    let admin = s.app.authenticate(&s.admin_token).await.unwrap();
+    let body = json!({"requestType": "adminAdd", "assignment": {"accessPackageId": setup.package, "assignmentPolicyId": setup.policy,
+                      "target": {"email": email}}});
+    let request = s
+        .app
+        .create_assignment_request(&Actor::user(admin, None), serde_json::from_value(body).unwrap())
+        .await
+        .unwrap();
+    s.run_workers().await;
+    request.target_id.expect("a guest account was created for the external target")
+}
+
+async fn mails_with_subject(s: &TestServer, needle: &str) -> usize {
+    let mut conn = s.app.store.conn().await.unwrap();
+    let rows = sqlx::query("SELECT payload FROM jobs WHERE kind = 'mail'").fetch_all(&mut *conn).await.unwrap();
+    rows.iter()
+        .filter(|r| {
+            let payload: String = sqlx::Row::try_get(*r, "payload").unwrap();
+            serde_json::from_str::<Value>(&payload).unwrap()["subject"].as_str().unwrap_or("").contains(needle)
+        })
+        .count()
+}
+
+async fn members(s: &TestServer, group: &str) -> usize {
+    s.get(&format!("/v1.0/groups/{group}/members")).await.expect(200)["value"].as_array().unwrap().len()
+}
+
+async fn advance(s: &TestServer, days: i64) {
+    s.clock.advance(Duration::days(days));
+    s.run_workers().await;
+}
+
+async fn expiry_reminders_block_and_delete(s: TestServer) {
+    let setup = setup(&s).await;
+    let guest = assign_guest(&s, &setup, "pat@partner.example").await;
+    let user = s.get(&format!("/v1.0/users/{guest}")).await.expect(200);
+    assert_eq!(user["userType"], "Guest");
+    assert_eq!(members(&s, &setup.group).await, 1);
+    let proposed = s.get(&format!("{EM}/connectedOrganizations?$filter=state eq 'proposed'")).await.expect(200);
+    assert_eq!(proposed["value"][0]["displayName"], "partner.example", "an approved unknown domain is proposed");
+
+    advance(&s, 75).await;
+    assert_eq!(mails_with_subject(&s, "ends on").await, 0, "no reminder 15 days before");
+    advance(&s, 2).await;
+    assert_eq!(mails_with_subject(&s, "ends on").await, 1, "a reminder 14 days before");
+    advance(&s, 12).await;
+    assert_eq!(mails_with_subject(&s, "ends on").await, 2, "and one a day before");
+    assert_eq!(members(&s, &setup.group).await, 1, "still a member on day 89");
+
+    advance(&s, 1).await;
+    assert_eq!(members(&s, &setup.group).await, 0, "membership revoked at expiry");
+    let expired =
+        s.get(&format!("/v1.0/gatehouse/auditRecords?$filter=activity eq 'assignment.expire'")).await.expect(200);
+    assert_eq!(expired["value"].as_array().unwrap().len(), 1);
+    let blocked = s.get(&format!("/v1.0/users/{guest}")).await.expect(200);
+    assert_eq!(blocked["accountEnabled"], false, "the guest's last assignment ended: blocked");
+
+    advance(&s, 29).await;
+    s.get(&format!("/v1.0/users/{guest}")).await.expect(200);
+    advance(&s, 2).await;
+    s.get(&format!("/v1.0/users/{guest}")).await.expect_error(404, "was not found");
+    let deletions = s
+        .get(&format!("/v1.0/gatehouse/auditRecords?$filter=activity eq 'user.delete' and targetId eq '{guest}'"))
+        .await
+        .expect(200);
+    assert_eq!(deletions["value"][0]["before"]["mail"], "pat@partner.example");
+}
+
+async fn access_again_before_deletion_restores_the_guest(s: TestServer) {
+    let setup = setup(&s).await;
+    let guest = assign_guest(&s, &setup, "lee@partner.example").await;
+    advance(&s, 91).await;
+    assert_eq!(s.get(&format!("/v1.0/users/{guest}")).await.expect(200)["accountEnabled"], false);
+    // Before the 30 days are over, the same person is assigned again (by email).
+    let again = assign_guest(&s, &setup, "lee@partner.example").await;
+    assert_eq!(again, guest, "the existing guest account is reused");
+    assert_eq!(s.get(&format!("/v1.0/users/{guest}")).await.expect(200)["accountEnabled"], true);
+    assert_eq!(members(&s, &setup.group).await, 1);
+    advance(&s, 40).await;
+    s.get(&format!("/v1.0/users/{guest}")).await.expect(200);
+}
+
+async fn lifecycle_action_none_leaves_guests_alone(s: TestServer) {
+    s.patch(&format!("{EM}/settings"), json!({"externalUserLifecycleAction": "none"})).await.expect(204);
+    let setup = setup(&s).await;
+    let guest = assign_guest(&s, &setup, "kim@partner.example").await;
+    advance(&s, 200).await;
+    assert_eq!(members(&s, &setup.group).await, 0, "access still expires");
+    assert_eq!(s.get(&format!("/v1.0/users/{guest}")).await.expect(200)["accountEnabled"], true);
+}
+
+both_backends!(
+    expiry_reminders_block_and_delete,
+    access_again_before_deletion_restores_the_guest,
+    lifecycle_action_none_leaves_guests_alone
+);
