@@ -47,10 +47,11 @@ ensure_postgres() {
   export GATEHOUSE_TEST_POSTGRES_URL="postgres://gatehouse:gatehouse@127.0.0.1:${port}/postgres"
 }
 
-# Microsoft's Python Graph SDK, the client the compatibility suite drives Gatehouse with.
-ensure_graph_sdk() {
-  local venv=target/graph-sdk-venv
-  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import msgraph" 2>/dev/null; then
+# The Python test peers: Microsoft's Graph SDK (the client the compatibility suite drives
+# Gatehouse with) and aiosmtpd (the SMTP server the mail tests deliver to).
+ensure_test_peers() {
+  local venv=target/test-peers
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import msgraph, aiosmtpd" 2>/dev/null; then
     return
   fi
   command -v python3 >/dev/null 2>&1 || apt_install python3
@@ -60,13 +61,13 @@ ensure_graph_sdk() {
     rm -rf "$venv"
     python3 -m venv "$venv"
   fi
-  echo "installing msgraph-sdk into $venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "msgraph-sdk==1.65.0"
+  echo "installing the test peers (msgraph-sdk, aiosmtpd) into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "msgraph-sdk==1.65.0" "aiosmtpd==1.4.6"
 }
 
 ensure_postgres
 mkdir -p target
-ensure_graph_sdk
+ensure_test_peers
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install the Rust toolchain (https://rustup.rs) and run this again" >&2

@@ -27,6 +27,15 @@ pub struct Config {
     pub log_format: String,
     /// A tracing filter such as `info` or `gatehouse=debug,info`.
     pub log_level: String,
+    /// SMTP server for notifications; unset means mail goes to the log.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// Sender address of notifications.
+    pub smtp_from: String,
+    /// `starttls` (default), `tls` (implicit, port 465) or `none` (local relay only).
+    pub smtp_tls: String,
 }
 
 impl Default for Config {
@@ -40,6 +49,12 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             log_format: "text".into(),
             log_level: "info".into(),
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: "gatehouse@localhost".into(),
+            smtp_tls: "starttls".into(),
         }
     }
 }
@@ -53,6 +68,12 @@ const KEYS: &[&str] = &[
     "max_body_bytes",
     "log_format",
     "log_level",
+    "smtp_host",
+    "smtp_port",
+    "smtp_username",
+    "smtp_password",
+    "smtp_from",
+    "smtp_tls",
 ];
 
 impl Config {
@@ -82,6 +103,22 @@ impl Config {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
         Ok(format!("sqlite://{}", self.data_dir.join("gatehouse.db").display()))
+    }
+
+    /// The mailer: SMTP when a host is configured, else the log.
+    pub fn mailer(&self) -> anyhow::Result<std::sync::Arc<dyn gatehouse_workers::Mailer>> {
+        let Some(host) = &self.smtp_host else {
+            return Ok(std::sync::Arc::new(gatehouse_workers::LogMailer));
+        };
+        let settings = gatehouse_workers::SmtpSettings {
+            host: host.clone(),
+            port: self.smtp_port,
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            from: self.smtp_from.clone(),
+            tls: self.smtp_tls.parse().map_err(anyhow::Error::msg)?,
+        };
+        Ok(std::sync::Arc::new(gatehouse_workers::SmtpMailer::new(&settings).map_err(anyhow::Error::msg)?))
     }
 
     pub fn public_url(&self) -> String {

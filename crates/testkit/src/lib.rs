@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+pub mod peers;
+
 use gatehouse_app::{App, ManualClock};
 use gatehouse_server::ServerConfig;
 use gatehouse_store::Store;
@@ -211,6 +213,11 @@ impl TestServer {
             .run_until_idle()
             .await
             .expect("workers finish");
+    }
+
+    /// Run the workers with a given mailer (e.g. SMTP to a test server).
+    pub async fn run_workers_with(&self, mailer: Arc<dyn gatehouse_workers::Mailer>) {
+        gatehouse_workers::Workers::new(self.app.clone(), mailer).run_until_idle().await.expect("workers finish");
     }
 
     /// Number of audit records: a refused request must leave it unchanged.

@@ -19,7 +19,7 @@ use gatehouse_store::{assignments, directory};
 
 pub use connector::{Connector, ConnectorError};
 pub use directory_group::DirectoryGroupConnector;
-pub use mail::{LogMailer, Mailer, Message};
+pub use mail::{LogMailer, Mailer, Message, SmtpMailer, SmtpSettings, SmtpTls};
 
 /// How long a worker may hold a job before another may take it over.
 const LEASE_SECONDS: i64 = 120;
