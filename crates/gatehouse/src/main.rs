@@ -43,6 +43,9 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Connected organizations.
     Org {
         #[command(flatten)]
@@ -71,6 +74,12 @@ enum Command {
         #[command(subcommand)]
         cmd: admin::PolicyCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit log's hash chain; exits 1 at the first changed, missing or inserted record.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -209,6 +218,20 @@ async fn main() -> anyhow::Result<()> {
             println!("token {} for user {} ({}):", info.id, info.user_id, scope);
             println!("{secret}");
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let app = open(&config).await?;
+            let mut conn = app.store.conn().await?;
+            match gatehouse_store::audit::verify(&mut conn).await? {
+                gatehouse_store::audit::Verification::Intact { records } => {
+                    println!("audit log intact: {records} records, hash chain verified");
+                    Ok(())
+                }
+                gatehouse_store::audit::Verification::Broken { chain_no, record, reason } => {
+                    eprintln!("audit log BROKEN at record {chain_no} ({record}): {reason}");
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Org { .. } | Command::Catalog { .. } | Command::Package { .. } | Command::Policy { .. } => {
             unreachable!("handled above")

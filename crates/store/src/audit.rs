@@ -38,10 +38,34 @@ pub fn from_row(row: &AnyRow) -> Result<AuditRecord> {
     })
 }
 
+/// The hash of one record: SHA-256 over the previous hash and the record's canonical JSON.
+pub fn chain_hash(prev_hash: &str, chain_no: i64, r: &AuditRecord) -> String {
+    use sha2::{Digest, Sha256};
+    let content = serde_json::json!({
+        "chainNo": chain_no, "id": r.id, "at": ts(&r.activity_date_time), "actorId": r.actor_id,
+        "actor": r.actor_display_name, "activity": r.activity, "targetType": r.target_type, "targetId": r.target_id,
+        "before": r.before, "after": r.after, "correlationId": r.correlation_id,
+    });
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(content.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Append a record, chained to the previous one, inside the caller's transaction.
 pub async fn append(conn: &mut Tx, r: &AuditRecord) -> Result<()> {
+    // Taking the head row's lock first orders every writer's records.
+    let head =
+        sqlx::query("UPDATE audit_chain SET last_no = last_no + 1 WHERE id = 'head' RETURNING last_no, last_hash")
+            .fetch_one(&mut *conn)
+            .await?;
+    let chain_no = rows::int(&head, "last_no")?;
+    let prev_hash = rows::text(&head, "last_hash")?;
+    let hash = chain_hash(&prev_hash, chain_no, r);
     sqlx::query(
         "INSERT INTO audit_log (id, activity_date_time, actor_id, actor_display_name, activity, target_type, target_id,
-         before_json, after_json, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         before_json, after_json, correlation_id, chain_no, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(r.id.to_string())
     .bind(ts(&r.activity_date_time))
@@ -53,9 +77,80 @@ pub async fn append(conn: &mut Tx, r: &AuditRecord) -> Result<()> {
     .bind(r.before.as_ref().map(rows::to_json))
     .bind(r.after.as_ref().map(rows::to_json))
     .bind(r.correlation_id.clone())
+    .bind(chain_no)
+    .bind(prev_hash)
+    .bind(hash.clone())
     .execute(&mut *conn)
     .await?;
+    sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 'head'").bind(hash).execute(&mut *conn).await?;
     Ok(())
+}
+
+/// The outcome of checking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    Intact {
+        records: i64,
+    },
+    /// The first record whose content, link or number does not fit.
+    Broken {
+        chain_no: i64,
+        record: String,
+        reason: String,
+    },
+}
+
+/// Recompute the chain from the first record: a changed, removed or inserted record breaks it.
+pub async fn verify(conn: &mut Tx) -> Result<Verification> {
+    let head =
+        sqlx::query("SELECT last_no, last_hash FROM audit_chain WHERE id = 'head'").fetch_one(&mut *conn).await?;
+    let (last_no, last_hash) = (rows::int(&head, "last_no")?, rows::text(&head, "last_hash")?);
+    let mut expected_prev = String::new();
+    let mut expected_no = 1i64;
+    let mut after = 0i64;
+    loop {
+        let batch = sqlx::query("SELECT * FROM audit_log WHERE chain_no > $1 ORDER BY chain_no LIMIT 1000")
+            .bind(after)
+            .fetch_all(&mut *conn)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        for row in &batch {
+            let record = from_row(row)?;
+            let no = rows::int(row, "chain_no")?;
+            let broken = |reason: &str| Verification::Broken {
+                chain_no: no,
+                record: record.id.to_string(),
+                reason: reason.to_owned(),
+            };
+            if no != expected_no {
+                return Ok(Verification::Broken {
+                    chain_no: expected_no,
+                    record: record.id.to_string(),
+                    reason: format!("record {expected_no} is missing"),
+                });
+            }
+            if rows::text(row, "prev_hash")? != expected_prev {
+                return Ok(broken("it does not link to the record before it"));
+            }
+            let hash = rows::text(row, "hash")?;
+            if chain_hash(&expected_prev, no, &record) != hash {
+                return Ok(broken("its content was changed after it was written"));
+            }
+            expected_prev = hash;
+            expected_no += 1;
+            after = no;
+        }
+    }
+    if expected_no - 1 != last_no || expected_prev != last_hash {
+        return Ok(Verification::Broken {
+            chain_no: expected_no,
+            record: String::new(),
+            reason: format!("the chain ends at record {} but {last_no} were written", expected_no - 1),
+        });
+    }
+    Ok(Verification::Intact { records: last_no })
 }
 
 pub async fn count(conn: &mut Tx) -> Result<i64> {

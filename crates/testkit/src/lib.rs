@@ -47,6 +47,8 @@ pub fn postgres_admin_url() -> String {
 
 pub struct TestServer {
     pub base_url: String,
+    /// The database the server runs on (for the CLI's direct commands).
+    pub database_url: String,
     pub admin_token: String,
     pub app: App,
     pub clock: Arc<ManualClock>,
@@ -85,7 +87,7 @@ impl Reply {
     }
 }
 
-async fn connect_postgres() -> (Store, String) {
+async fn connect_postgres() -> (Store, String, String) {
     let admin_url = postgres_admin_url();
     let admin = Store::connect(&admin_url, 1).await.unwrap_or_else(|e| {
         panic!(
@@ -103,20 +105,20 @@ async fn connect_postgres() -> (Store, String) {
         Some(i) => format!("{}/{name}", &admin_url[..i]),
         None => panic!("GATEHOUSE_TEST_POSTGRES_URL must name a database"),
     };
-    (Store::connect(&url, 5).await.expect("connect to test database"), name)
+    (Store::connect(&url, 5).await.expect("connect to test database"), name, url)
 }
 
 /// Boot a server on `backend`.
 pub async fn spawn(backend: Backend) -> TestServer {
-    let (store, dir, pg_database) = match backend {
+    let (store, dir, pg_database, database_url) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
-            (Store::connect(&url, 5).await.expect("sqlite"), Some(dir), None)
+            (Store::connect(&url, 5).await.expect("sqlite"), Some(dir), None, url)
         }
         Backend::Postgres => {
-            let (store, name) = connect_postgres().await;
-            (store, None, Some(name))
+            let (store, name, url) = connect_postgres().await;
+            (store, None, Some(name), url)
         }
     };
     store.migrate().await.expect("migrations");
@@ -137,6 +139,7 @@ pub async fn spawn(backend: Backend) -> TestServer {
     });
     TestServer {
         base_url,
+        database_url,
         admin_token,
         app,
         clock,
