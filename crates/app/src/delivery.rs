@@ -167,6 +167,9 @@ impl App {
         let policy = gatehouse_store::policies::get(conn, request.policy_id)
             .await?
             .ok_or_else(|| AppError::Conflict("the request's policy no longer exists".into()))?;
+        if matches!(request.request_type, RequestType::UserUpdate | RequestType::AdminUpdate) {
+            return self.extend(conn, actor, request, &policy).await;
+        }
         let removing = matches!(
             request.request_type,
             RequestType::UserRemove | RequestType::AdminRemove | RequestType::SystemRemove
@@ -246,6 +249,35 @@ impl App {
             }
         }
         // A package that grants nothing is delivered at once.
+        self.finish_delivery_if_done(conn, actor, request).await
+    }
+
+    /// An approved extension: move the assignment's end and re-arm its reminders. The roles
+    /// are already granted, so nothing is provisioned and the request is delivered at once.
+    async fn extend(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        request: &mut AssignmentRequest,
+        policy: &AssignmentPolicy,
+    ) -> Result<()> {
+        let id = request.assignment_id.ok_or_else(|| AppError::Conflict("an extension needs an assignment".into()))?;
+        let mut a = assignments::get(conn, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("assignment '{id}' was not found")))?;
+        if a.is_active() {
+            let before = a.clone();
+            let new_end = end_date(policy, &request.schedule, self.now());
+            // Never shorten: an extension approved late must not cut access that was extended since.
+            a.end_date_time = match (a.end_date_time, new_end) {
+                (Some(current), Some(new)) => Some(current.max(new)),
+                (_, new) => new,
+            };
+            a.request_id = Some(request.id);
+            assignments::update(conn, &a).await?;
+            assignments::set_reminders_sent(conn, a.id, 0).await?;
+            self.audit(conn, actor, updated("assignment.extend", "assignment", a.id, &before, &a)).await?;
+        }
         self.finish_delivery_if_done(conn, actor, request).await
     }
 

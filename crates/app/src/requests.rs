@@ -349,6 +349,96 @@ impl App {
                 let events = request.submit(Vec::new(), &[], &mut ids, now);
                 (request, events)
             }
+            RequestCommand::Update { admin, assignment, justification, answers, schedule } => {
+                if admin && !is_admin(&me) {
+                    return Err(AppError::Forbidden(
+                        "adminUpdate needs the Identity Governance Administrator role".into(),
+                    ));
+                }
+                let Some(a) = assignments::get(&mut tx, assignment).await? else {
+                    return not_found("assignment", assignment);
+                };
+                if !admin && a.target_id != me.user_id {
+                    return Err(AppError::Forbidden("a userUpdate request can only extend your own assignment".into()));
+                }
+                if !a.is_active() {
+                    return Err(AppError::Conflict(format!(
+                        "assignment '{assignment}' has ended; request the package again"
+                    )));
+                }
+                let policy = policies::get(&mut tx, a.assignment_policy_id)
+                    .await?
+                    .ok_or_else(|| AppError::Conflict("the assignment's policy no longer exists".into()))?;
+                if !admin && !policy.requestor_settings.enable_targets_to_self_update_access {
+                    return Err(AppError::Forbidden(
+                        "this assignment's policy does not let you extend it; ask an administrator".into(),
+                    ));
+                }
+                if !admin
+                    && !policy.requestor_settings.allow_custom_assignment_schedule
+                    && (schedule.start_date_time.is_some() || schedule.expiration.kind.is_some())
+                {
+                    return Err(ValidationError::new(
+                        "schedule",
+                        "this policy extends by its own duration; leave schedule out",
+                    )
+                    .into());
+                }
+                if let Some(open) = requests::open_for(&mut tx, a.access_package_id, a.target_id).await? {
+                    return Err(AppError::Conflict(format!(
+                        "a request for this access package is already open ({open})"
+                    )));
+                }
+                let new_end = gatehouse_domain::assignment::end_date(&policy, &schedule, now);
+                match (a.end_date_time, new_end) {
+                    (None, _) => {
+                        return Err(AppError::Conflict(
+                            "this assignment never expires; there is nothing to extend".into(),
+                        ))
+                    }
+                    (Some(current), Some(new)) if new <= current => {
+                        return Err(ValidationError::new(
+                            "schedule",
+                            format!("the new end ({new}) is not later than the current one ({current})"),
+                        )
+                        .into())
+                    }
+                    _ => {}
+                }
+                let answers = validate_answers(&policy.questions, &answers)?;
+                let justification = if admin {
+                    justification
+                } else {
+                    validate_justification(&policy, justification.as_deref(), true)?
+                };
+                let plan = if admin {
+                    Vec::new()
+                } else {
+                    let target = directory::get_user(&mut tx, a.target_id).await?;
+                    let organization = target.as_ref().and_then(|u| u.connected_organization_id);
+                    let dir = approver_directory(&mut tx, &policy, organization, Some(a.target_id)).await?;
+                    approval::plan(&policy.request_approval_settings, true, &dir, &[a.target_id, me.user_id])
+                        .map_err(|e| AppError::Conflict(e.to_string()))?
+                };
+                let request_type = if admin { RequestType::AdminUpdate } else { RequestType::UserUpdate };
+                let mut request = AssignmentRequest::new(
+                    crate::new_id(),
+                    request_type,
+                    a.access_package_id,
+                    a.assignment_policy_id,
+                    Some(a.target_id),
+                    None,
+                    Some(me.user_id),
+                    now,
+                );
+                request.assignment_id = Some(a.id);
+                request.justification = justification;
+                request.answers = answers;
+                request.schedule = schedule;
+                let mut ids = crate::new_id;
+                let events = request.submit(plan, &policy.request_approval_settings.stages, &mut ids, now);
+                (request, events)
+            }
         };
         requests::insert(&mut tx, &request).await?;
         self.audit(&mut tx, actor, created("assignmentRequest.submit", "assignmentRequest", request.id, &serde_json::json!({
@@ -404,6 +494,14 @@ impl App {
         let now = self.now();
         self.transition(actor, id, |r, me| {
             if !is_admin(me) && r.target_id != Some(me.user_id) && r.requestor_id != Some(me.user_id) {
+                let approver = r
+                    .stages
+                    .iter()
+                    .any(|s| s.approvers.contains(&me.user_id) || s.escalation_approvers.contains(&me.user_id));
+                // Like GET: a request that is none of the caller's business does not exist for them.
+                if !approver {
+                    return Err(AppError::NotFound(format!("assignmentRequest '{id}' was not found")));
+                }
                 return Err(AppError::Forbidden(
                     "only the requestor or an administrator can cancel this request".into(),
                 ));

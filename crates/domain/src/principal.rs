@@ -38,6 +38,9 @@ pub enum Permission {
     Anonymous,
     /// Any signed-in principal (`/me`).
     Authenticated,
+    /// Any signed-in principal whose token may write: self-service changes (submit or cancel
+    /// a request, decide an approval). Which ones the caller may make is the service's call.
+    AuthenticatedWrite,
     /// Read the entitlement-management configuration.
     EntitlementRead,
     /// Change the entitlement-management configuration.
@@ -82,6 +85,7 @@ impl Principal {
         let governance = admin || self.has(IdentityGovernanceAdministrator);
         let (role_ok, needs_write, needed) = match permission {
             Permission::Anonymous | Permission::Authenticated => (true, false, ""),
+            Permission::AuthenticatedWrite => (true, true, ""),
             Permission::EntitlementRead => (
                 governance || self.has(CatalogCreator) || !self.catalog_roles.is_empty(),
                 false,
@@ -129,6 +133,14 @@ mod tests {
         assert!(nobody.may(Permission::EntitlementRead).is_err());
         assert!(nobody.may(Permission::EntitlementWrite).is_err());
         assert!(nobody.may(Permission::Authenticated).is_ok());
+        assert!(nobody.may(Permission::AuthenticatedWrite).is_ok());
+    }
+
+    #[test]
+    fn self_service_changes_need_a_write_token() {
+        let reader = principal(vec![], vec![TokenScope::Read]);
+        assert!(reader.may(Permission::Authenticated).is_ok());
+        assert!(reader.may(Permission::AuthenticatedWrite).unwrap_err().0.contains("ReadWrite"));
     }
 
     #[test]

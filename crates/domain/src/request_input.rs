@@ -104,6 +104,14 @@ pub enum RequestCommand {
         assignment: Uuid,
         justification: Option<String>,
     },
+    /// Extend an assignment (Graph has no `selfExtend`: an update carrying a new schedule).
+    Update {
+        admin: bool,
+        assignment: Uuid,
+        justification: Option<String>,
+        answers: Vec<Answer>,
+        schedule: RequestSchedule,
+    },
 }
 
 fn schedule_of(input: Option<ScheduleInput>, now: DateTime<Utc>) -> Result<RequestSchedule, ValidationError> {
@@ -132,12 +140,16 @@ impl NewAssignmentRequest {
         let admin = matches!(request_type, RequestType::AdminAdd | RequestType::AdminRemove | RequestType::AdminUpdate);
         match request_type {
             RequestType::UserAdd | RequestType::AdminAdd => {
-                let a = assignment.ok_or_else(|| ValidationError::new("assignment", "assignment with an accessPackageId is required"))?;
+                let a = assignment.ok_or_else(|| {
+                    ValidationError::new("assignment", "assignment with an accessPackageId is required")
+                })?;
                 let package = a
                     .access_package_id
                     .or(a.access_package.map(|r| r.id))
                     .or(self.access_package.map(|r| r.id))
-                    .ok_or_else(|| ValidationError::new("assignment.accessPackageId", "assignment.accessPackageId is required"))?;
+                    .ok_or_else(|| {
+                        ValidationError::new("assignment.accessPackageId", "assignment.accessPackageId is required")
+                    })?;
                 let policy = a.assignment_policy_id.or(a.assignment_policy.map(|r| r.id));
                 let target = match (a.target_id.or(a.target.as_ref().and_then(|t| t.object_id)), a.target) {
                     (Some(id), _) => Target::User(id),
@@ -146,17 +158,34 @@ impl NewAssignmentRequest {
                     }
                     (None, _) if !admin => Target::Caller,
                     (None, _) => {
-                        return invalid("assignment.targetId", "an adminAdd request needs assignment.targetId or assignment.target.email")
+                        return invalid(
+                            "assignment.targetId",
+                            "an adminAdd request needs assignment.targetId or assignment.target.email",
+                        )
                     }
                 };
                 if admin && policy.is_none() {
-                    return invalid("assignment.assignmentPolicyId", "an adminAdd request needs assignment.assignmentPolicyId");
+                    return invalid(
+                        "assignment.assignmentPolicyId",
+                        "an adminAdd request needs assignment.assignmentPolicyId",
+                    );
                 }
                 if !admin && matches!(target, Target::Email { .. }) {
-                    return invalid("assignment.target", "a userAdd request is for the caller; use adminAdd to assign someone else");
+                    return invalid(
+                        "assignment.target",
+                        "a userAdd request is for the caller; use adminAdd to assign someone else",
+                    );
                 }
                 let schedule = schedule_of(self.schedule.or(a.schedule), now)?;
-                Ok(RequestCommand::Add { admin, package, policy, target, justification, answers: self.answers, schedule })
+                Ok(RequestCommand::Add {
+                    admin,
+                    package,
+                    policy,
+                    target,
+                    justification,
+                    answers: self.answers,
+                    schedule,
+                })
             }
             RequestType::UserRemove | RequestType::AdminRemove => {
                 let id = assignment
@@ -164,11 +193,18 @@ impl NewAssignmentRequest {
                     .ok_or_else(|| ValidationError::new("assignment.id", "a remove request needs assignment.id"))?;
                 Ok(RequestCommand::Remove { admin, assignment: id, justification })
             }
-            RequestType::UserUpdate | RequestType::AdminUpdate => invalid(
+            RequestType::UserUpdate | RequestType::AdminUpdate => {
+                let a = assignment
+                    .ok_or_else(|| ValidationError::new("assignment.id", "an update request needs assignment.id"))?;
+                let id =
+                    a.id.ok_or_else(|| ValidationError::new("assignment.id", "an update request needs assignment.id"))?;
+                let schedule = schedule_of(self.schedule.or(a.schedule), now)?;
+                Ok(RequestCommand::Update { admin, assignment: id, justification, answers: self.answers, schedule })
+            }
+            other => invalid(
                 "requestType",
-                format!("{request_type} (extending an assignment) is not available yet; remove and request the package again"),
+                format!("requestType '{other}' cannot be requested; use userAdd, userRemove, adminAdd or adminRemove"),
             ),
-            other => invalid("requestType", format!("requestType '{other}' cannot be requested; use userAdd, userRemove, adminAdd or adminRemove")),
         }
     }
 }
@@ -213,6 +249,13 @@ mod tests {
             .unwrap_err()
             .contains("cannot be requested"));
         assert!(parse(json!({"requestType": "userRemove", "assignment": {}})).unwrap_err().contains("assignment.id"));
+        assert!(parse(json!({"requestType": "userUpdate", "assignment": {"accessPackageId": p}}))
+            .unwrap_err()
+            .contains("assignment.id"));
+        let update = parse(json!({"requestType": "userUpdate", "assignment": {"id": p},
+            "schedule": {"expiration": {"type": "afterDuration", "duration": "P30D"}}}))
+        .unwrap();
+        assert!(matches!(update, RequestCommand::Update { admin: false, .. }));
         assert!(parse(
             json!({"requestType": "userAdd", "assignment": {"accessPackageId": p}, "isValidationOnly": true})
         )

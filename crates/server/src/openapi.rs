@@ -20,6 +20,9 @@ const ODATA_PARAMS: &[(&str, &str)] = &[
     ("$search", "Free-text search where supported (connected organizations: name and domain)"),
 ];
 
+/// Actions Graph defines without a request body.
+const BODILESS: &[&str] = &["cancelAssignmentRequest", "reprocessAssignmentRequest", "getApplicablePolicyRequirements"];
+
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ODataError"}}}})
 }
@@ -63,7 +66,9 @@ fn operation(spec: &RouteSpec) -> Value {
     if !anonymous {
         op["security"] = json!([{"bearer": []}]);
     }
-    if matches!(spec.method, axum::http::Method::POST | axum::http::Method::PATCH | axum::http::Method::PUT) {
+    if matches!(spec.method, axum::http::Method::POST | axum::http::Method::PATCH | axum::http::Method::PUT)
+        && !BODILESS.contains(&spec.operation_id)
+    {
         op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}});
     }
     op

@@ -9,7 +9,10 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use gatehouse_domain::principal::Permission;
 
-use crate::api::{audit, catalogs, connected_organizations as orgs, directory, ops, packages, policies, settings};
+use crate::api::{
+    approvals, assignments, audit, catalogs, connected_organizations as orgs, directory, ops, packages, policies,
+    requests, settings,
+};
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]
@@ -117,6 +120,28 @@ table! {
     POST em!("/accessPackages/{id}/incompatibleGroups/$ref") => packages::add_incompatible_group, "addIncompatibleGroup", EntitlementWrite, 204, "accessPackages", "Mark a group incompatible";
     DELETE em!("/accessPackages/{id}/incompatibleGroups/{group_id}/$ref") => packages::remove_incompatible_group, "removeIncompatibleGroup", EntitlementWrite, 204, "accessPackages", "Remove an incompatible group";
     GET em!("/accessPackages/{id}/accessPackagesIncompatibleWith") => packages::list_packages_incompatible_with, "listAccessPackagesIncompatibleWith", EntitlementRead, 200, "accessPackages", "Packages that name this one incompatible";
+
+    GET em!("/accessPackages/filterByCurrentUser(on='allowedRequestor')") => requests::requestable_packages, "filterAccessPackagesByCurrentUser", Authenticated, 200, "myAccess", "Access packages the caller may request (hidden ones are never listed)";
+    POST em!("/accessPackages/{id}/getApplicablePolicyRequirements") => requests::applicable_policy_requirements, "getApplicablePolicyRequirements", Authenticated, 200, "myAccess", "The policies under which the caller may request the package, with their questions";
+
+    GET em!("/assignmentRequests") => requests::list, "listAssignmentRequests", EntitlementRead, 200, "assignmentRequests", "List assignment requests ($filter on state, requestType, accessPackage/id, requestor/objectId, createdDateTime)";
+    POST em!("/assignmentRequests") => requests::create, "createAssignmentRequest", AuthenticatedWrite, 201, "assignmentRequests", "Request, assign or remove an access package (the requestType decides who may)";
+    GET em!("/assignmentRequests/filterByCurrentUser(on='target')") => requests::list_targeting_me, "filterAssignmentRequestsByTarget", Authenticated, 200, "assignmentRequests", "Requests for the caller";
+    GET em!("/assignmentRequests/filterByCurrentUser(on='createdBy')") => requests::list_created_by_me, "filterAssignmentRequestsByCreator", Authenticated, 200, "assignmentRequests", "Requests the caller made";
+    GET em!("/assignmentRequests/filterByCurrentUser(on='approver')") => requests::list_awaiting_me, "filterAssignmentRequestsByApprover", Authenticated, 200, "assignmentRequests", "Requests awaiting the caller's decision";
+    GET em!("/assignmentRequests/{id}") => requests::get, "getAssignmentRequest", Authenticated, 200, "assignmentRequests", "Get a request (administrators, its target, requestor and approvers)";
+    POST em!("/assignmentRequests/{id}/cancel") => requests::cancel, "cancelAssignmentRequest", AuthenticatedWrite, 204, "assignmentRequests", "Cancel a request before delivery starts";
+    POST em!("/assignmentRequests/{id}/reprocess") => requests::reprocess, "reprocessAssignmentRequest", AuthenticatedWrite, 202, "assignmentRequests", "Retry a failed delivery (administrators)";
+
+    GET em!("/accessPackageAssignmentApprovals/filterByCurrentUser(on='approver')") => approvals::list_awaiting_me, "filterApprovalsByApprover", Authenticated, 200, "approvals", "Approvals awaiting the caller's decision";
+    GET em!("/accessPackageAssignmentApprovals/{id}") => approvals::get, "getApproval", Authenticated, 200, "approvals", "Get the approval of a request (id = request id)";
+    GET em!("/accessPackageAssignmentApprovals/{id}/stages") => approvals::list_stages, "listApprovalStages", Authenticated, 200, "approvals", "List an approval's stages";
+    GET em!("/accessPackageAssignmentApprovals/{id}/stages/{stage_id}") => approvals::get_stage, "getApprovalStage", Authenticated, 200, "approvals", "Get an approval stage";
+    PATCH em!("/accessPackageAssignmentApprovals/{id}/stages/{stage_id}") => approvals::decide_stage, "decideApprovalStage", AuthenticatedWrite, 204, "approvals", "Approve or deny a stage (reviewResult Approve or Deny)";
+
+    GET em!("/assignments") => assignments::list, "listAssignments", EntitlementRead, 200, "assignments", "List assignments ($filter on state, accessPackage/id, assignmentPolicy/id, target/objectId)";
+    GET em!("/assignments/filterByCurrentUser(on='target')") => assignments::list_mine, "filterAssignmentsByTarget", Authenticated, 200, "assignments", "The caller's assignments";
+    GET em!("/assignments/{id}") => assignments::get, "getAssignment", Authenticated, 200, "assignments", "Get an assignment (administrators and its target)";
 
     GET em!("/assignmentPolicies") => policies::list, "listAssignmentPolicies", EntitlementRead, 200, "assignmentPolicies", "List assignment policies";
     POST em!("/assignmentPolicies") => policies::create, "createAssignmentPolicy", EntitlementWrite, 201, "assignmentPolicies", "Create an assignment policy";

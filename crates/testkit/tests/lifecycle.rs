@@ -108,8 +108,7 @@ async fn expiry_reminders_block_and_delete(s: TestServer) {
 
     advance(&s, 1).await;
     assert_eq!(members(&s, &setup.group).await, 0, "membership revoked at expiry");
-    let expired =
-        s.get(&format!("/v1.0/gatehouse/auditRecords?$filter=activity eq 'assignment.expire'")).await.expect(200);
+    let expired = s.get("/v1.0/gatehouse/auditRecords?$filter=activity eq 'assignment.expire'").await.expect(200);
     assert_eq!(expired["value"].as_array().unwrap().len(), 1);
     let blocked = s.get(&format!("/v1.0/users/{guest}")).await.expect(200);
     assert_eq!(blocked["accountEnabled"], false, "the guest's last assignment ended: blocked");

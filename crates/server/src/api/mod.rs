@@ -1,5 +1,7 @@
 //! Graph-compatible API handlers: parse, call one service, render. Grouped by entity set.
 
+pub mod approvals;
+pub mod assignments;
 pub mod audit;
 pub mod catalogs;
 pub mod connected_organizations;
@@ -7,6 +9,7 @@ pub mod directory;
 pub mod ops;
 pub mod packages;
 pub mod policies;
+pub mod requests;
 pub mod settings;
 
 /// Entity-set paths as they appear in `@odata.context`.

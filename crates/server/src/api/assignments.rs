@@ -1,0 +1,117 @@
+//! `/assignments`: who holds which access package. Also renders `accessPackageSubject`, the
+//! shape of an assignment's `target` and of a request's `requestor`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use gatehouse_app::AppError;
+use gatehouse_domain::assignment::Assignment;
+use gatehouse_domain::directory::User;
+use gatehouse_domain::enums::UserType;
+use gatehouse_domain::odata::QueryOptions;
+use gatehouse_store::query::Where;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::api::packages::render_package;
+use crate::api::policies::render_policy;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{guid, Caller, OData};
+use crate::odata::{self, check_expand, expands, list_query, Ctx};
+use crate::state::AppState;
+
+const SET: &str = "identityGovernance/entitlementManagement/assignments";
+const NAVS: &[&str] = &["target", "accessPackage", "assignmentPolicy"];
+
+/// Graph function calls share the `{id}` segment of their entity set; a function option that
+/// is not routed must not read as a malformed id.
+pub fn refuse_unknown_function(segment: &str) -> ApiResult<()> {
+    if segment.starts_with("filterByCurrentUser(") {
+        return Err(ApiError::bad_request(format!("unsupported filterByCurrentUser option: {segment}")));
+    }
+    Ok(())
+}
+
+/// `None` when the entity is gone: a navigation to a deleted entity renders as null.
+pub fn found<T>(r: gatehouse_app::Result<T>) -> ApiResult<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A directory user as Graph's `accessPackageSubject`. Guests are `governed` (the external
+/// user lifecycle in `settings` applies to them), members `notGoverned`.
+pub fn subject_json(user: &User) -> Value {
+    let lifecycle = if user.user_type == UserType::Guest { "governed" } else { "notGoverned" };
+    json!({
+        "id": user.id,
+        "objectId": user.id,
+        "displayName": user.display_name,
+        "email": user.mail,
+        "principalName": user.user_principal_name,
+        "subjectType": "user",
+        "subjectLifecycle": lifecycle,
+        "connectedOrganization": user.connected_organization_id.map(|id| json!({"id": id})),
+    })
+}
+
+/// The subject for a user id, or for an email that has no account yet (`objectId` null, as
+/// in Graph while an external requestor is not in the directory; they will be a guest).
+pub async fn render_subject(s: &AppState, user: Option<Uuid>, email: Option<&str>) -> ApiResult<Value> {
+    if let Some(id) = user {
+        return Ok(match found(s.app.get_user(id).await)? {
+            Some(u) => subject_json(&u),
+            None => json!({"id": id, "objectId": id, "displayName": null, "email": email, "principalName": null,
+                "subjectType": "user", "subjectLifecycle": "notDefined", "connectedOrganization": null}),
+        });
+    }
+    Ok(json!({"id": null, "objectId": null, "displayName": null, "email": email, "principalName": null,
+        "subjectType": "user", "subjectLifecycle": "governed", "connectedOrganization": null}))
+}
+
+pub async fn render_assignment(s: &AppState, ctx: &Ctx, a: &Assignment, o: &QueryOptions) -> ApiResult<Value> {
+    let mut v = a.to_graph();
+    if expands(&o.expand, "target").is_some() {
+        v["target"] = render_subject(s, Some(a.target_id), None).await?;
+    }
+    if expands(&o.expand, "accessPackage").is_some() {
+        v["accessPackage"] =
+            found(s.app.get_package(a.access_package_id).await)?.map_or(Value::Null, |p| render_package(ctx, &p));
+    }
+    if expands(&o.expand, "assignmentPolicy").is_some() {
+        v["assignmentPolicy"] =
+            found(s.app.get_policy(a.assignment_policy_id).await)?.map_or(Value::Null, |p| render_policy(&p, &[]));
+    }
+    Ok(v)
+}
+
+async fn list_scoped(s: &AppState, ctx: &Ctx, o: &QueryOptions, scope: Where) -> ApiResult<Response> {
+    check_expand(&o.expand, NAVS, "accessPackageAssignment")?;
+    let page = s.app.list_assignments(scope, list_query(o)?).await?;
+    let page = odata::render_all(page, |a| async move { render_assignment(s, ctx, &a, o).await }).await?;
+    odata::collection(ctx, SET, page, &o.select, Ok)
+}
+
+pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
+    list_scoped(&s, &ctx, &o, Where::new()).await
+}
+
+/// `assignments/filterByCurrentUser(on='target')`: the caller's own access.
+pub async fn list_mine(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
+    list_scoped(&s, &ctx, &o, gatehouse_store::assignments::targeting(c.0.user_id)).await
+}
+
+pub async fn get(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    OData(o): OData,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    refuse_unknown_function(&id)?;
+    check_expand(&o.expand, NAVS, "accessPackageAssignment")?;
+    let a = s.app.get_assignment(&c.actor(), guid(&id, "assignment")?).await?;
+    let v = render_assignment(&s, &ctx, &a, &o).await?;
+    odata::entity(&ctx, SET, v, &o.select)
+}
