@@ -403,15 +403,33 @@ impl App {
         Box::pin(self.act_on(conn, actor, request, Some(&before), events)).await
     }
 
-    /// A provisioning job finished (succeeded or gave up): maybe close its request's delivery.
-    pub async fn provisioning_finished(&self, request_id: Uuid) -> Result<()> {
+    /// Record a job's outcome. For provisioning, closing the request's delivery happens in the
+    /// same transaction as marking the last job done: a crash between the two would otherwise
+    /// leave the request delivering forever.
+    pub async fn finish_job(&self, job: &jobs::Job, outcome: &std::result::Result<(), String>) -> Result<()> {
+        let now = self.now();
         let mut tx = self.store.begin().await?;
-        let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
-        let Some(mut request) = requests::get_for_update(&mut tx, request_id, postgres).await? else {
-            return Ok(());
+        let finished = match outcome {
+            Ok(()) => {
+                jobs::complete(&mut tx, job.id, now).await?;
+                true
+            }
+            Err(error) => {
+                // Exponential backoff: 30 s, 1 min, 2 min, … capped at an hour.
+                let backoff = chrono::Duration::seconds((30i64 << job.attempts.clamp(0, 7)).min(3600));
+                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+                jobs::fail(&mut tx, job, error, now + backoff, now).await?
+            }
         };
-        self.finish_delivery_if_done(&mut tx, &Actor::system(), &mut request).await?;
-        requests::update(&mut tx, &request).await?;
+        if job.kind == PROVISION && finished {
+            if let Some(request_id) = job.request_id {
+                let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
+                if let Some(mut request) = requests::get_for_update(&mut tx, request_id, postgres).await? {
+                    self.finish_delivery_if_done(&mut tx, &Actor::system(), &mut request).await?;
+                    requests::update(&mut tx, &request).await?;
+                }
+            }
+        }
         tx.commit().await?;
         Ok(())
     }

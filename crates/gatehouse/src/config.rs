@@ -36,6 +36,8 @@ pub struct Config {
     pub smtp_from: String,
     /// `starttls` (default), `tls` (implicit, port 465) or `none` (local relay only).
     pub smtp_tls: String,
+    /// Seconds before a job whose worker died is taken over by another.
+    pub job_lease_seconds: i64,
 }
 
 impl Default for Config {
@@ -55,6 +57,7 @@ impl Default for Config {
             smtp_password: None,
             smtp_from: "gatehouse@localhost".into(),
             smtp_tls: "starttls".into(),
+            job_lease_seconds: gatehouse_workers::DEFAULT_LEASE_SECONDS,
         }
     }
 }
@@ -74,6 +77,7 @@ const KEYS: &[&str] = &[
     "smtp_password",
     "smtp_from",
     "smtp_tls",
+    "job_lease_seconds",
 ];
 
 impl Config {
@@ -92,6 +96,10 @@ impl Config {
         figment = figment.merge(Env::prefixed("GATEHOUSE_").only(KEYS));
         let config: Config = figment.extract().context("invalid configuration")?;
         anyhow::ensure!(matches!(config.log_format.as_str(), "text" | "json"), "log_format must be text or json");
+        anyhow::ensure!(
+            (1..=86_400).contains(&config.job_lease_seconds),
+            "job_lease_seconds must be between 1 and 86400"
+        );
         Ok(config)
     }
 

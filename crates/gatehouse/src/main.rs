@@ -141,7 +141,8 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     let server_config = ServerConfig { public_url: config.public_url.clone(), max_body_bytes: config.max_body_bytes };
     // One signal stops both the HTTP server and the workers.
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = gatehouse_workers::Workers::new(app.clone(), config.mailer()?);
+    let workers = gatehouse_workers::Workers::new(app.clone(), config.mailer()?)
+        .with_lease(chrono::Duration::seconds(config.job_lease_seconds));
     let mut worker_stop = stopped.clone();
     let worker = tokio::spawn(workers.run(std::time::Duration::from_secs(1), async move {
         let _ = worker_stop.wait_for(|s| *s).await;

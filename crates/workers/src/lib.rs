@@ -21,8 +21,8 @@ pub use connector::{Connector, ConnectorError};
 pub use directory_group::DirectoryGroupConnector;
 pub use mail::{LogMailer, Mailer, Message, SmtpMailer, SmtpSettings, SmtpTls};
 
-/// How long a worker may hold a job before another may take it over.
-const LEASE_SECONDS: i64 = 120;
+/// How long a worker may hold a job before another may take it over, by default.
+pub const DEFAULT_LEASE_SECONDS: i64 = 60;
 const BATCH: i64 = 32;
 
 pub struct Workers {
@@ -30,13 +30,27 @@ pub struct Workers {
     connectors: Vec<Arc<dyn Connector>>,
     mailer: Arc<dyn Mailer>,
     owner: String,
+    lease: Span,
 }
 
 impl Workers {
     /// Workers with the built-in connectors and the given mailer.
     pub fn new(app: App, mailer: Arc<dyn Mailer>) -> Self {
         let group: Arc<dyn Connector> = Arc::new(DirectoryGroupConnector::new(app.store.clone(), app.clock.clone()));
-        Workers { app, connectors: vec![group], mailer, owner: format!("worker-{}", uuid::Uuid::new_v4()) }
+        Workers {
+            app,
+            connectors: vec![group],
+            mailer,
+            owner: format!("worker-{}", uuid::Uuid::new_v4()),
+            lease: Span::seconds(DEFAULT_LEASE_SECONDS),
+        }
+    }
+
+    /// How soon another worker may take over a job whose worker died. Shorter recovers faster
+    /// after a crash; a job running longer than this may run twice (connectors are idempotent).
+    pub fn with_lease(mut self, lease: Span) -> Self {
+        self.lease = lease;
+        self
     }
 
     pub fn with_connector(mut self, connector: Arc<dyn Connector>) -> Self {
@@ -54,9 +68,7 @@ impl Workers {
         let now = self.app.clock.now();
         let claimed = {
             let mut tx = self.app.store.begin().await?;
-            let claimed =
-                jobs::claim(&mut tx, self.app.store.backend(), &self.owner, now, Span::seconds(LEASE_SECONDS), BATCH)
-                    .await?;
+            let claimed = jobs::claim(&mut tx, self.app.store.backend(), &self.owner, now, self.lease, BATCH).await?;
             tx.commit().await?;
             claimed
         };
@@ -100,27 +112,7 @@ impl Workers {
             MAIL => self.mail(&job).await,
             other => Err(format!("unknown job kind '{other}'")),
         };
-        let now = self.app.clock.now();
-        let mut tx = self.app.store.begin().await?;
-        let finished = match &outcome {
-            Ok(()) => {
-                jobs::complete(&mut tx, job.id, now).await?;
-                true
-            }
-            Err(error) => {
-                // Exponential backoff: 30 s, 1 min, 2 min, … capped at an hour.
-                let backoff = Span::seconds((30i64 << job.attempts.clamp(0, 7)).min(3600));
-                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
-                jobs::fail(&mut tx, &job, error, now + backoff, now).await?
-            }
-        };
-        tx.commit().await?;
-        if job.kind == PROVISION && finished {
-            if let Some(request) = job.request_id {
-                self.app.provisioning_finished(request).await?;
-            }
-        }
-        Ok(())
+        self.app.finish_job(&job, &outcome).await
     }
 
     async fn provision(&self, job: &Job) -> Result<(), String> {

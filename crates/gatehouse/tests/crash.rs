@@ -1,0 +1,182 @@
+//! Crash safety: a real `gatehouse serve` process under a stream of requests is killed with
+//! SIGKILL again and again. After restarts, every accepted request is delivered exactly once:
+//! one assignment and one group membership per user, one audit record per membership, no job
+//! left behind, and the audit chain intact. On SQLite and PostgreSQL.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gatehouse_testkit::{json, spawn, Backend, TestServer, EM};
+use serde_json::Value;
+
+const USERS: usize = 60;
+
+struct Serve {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(database_url: &str) -> Serve {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("GATEHOUSE_DATABASE_URL", database_url)
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_LOG_LEVEL", "error")
+        // A killed worker's jobs are taken over after this lease.
+        .env("GATEHOUSE_JOB_LEASE_SECONDS", "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start gatehouse serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Serve { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gatehouse serve did not become ready");
+}
+
+impl Serve {
+    fn kill(mut self) {
+        // std's kill is SIGKILL on Unix: no shutdown, no flushing, transactions cut mid-way.
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+async fn count(s: &TestServer, sql: &str) -> i64 {
+    let mut conn = s.app.store.conn().await.unwrap();
+    let row = sqlx::query(sql).fetch_one(&mut *conn).await.unwrap();
+    sqlx::Row::try_get::<i64, _>(&row, 0).unwrap()
+}
+
+async fn run(backend: Backend) {
+    let s = spawn(backend).await;
+    let group =
+        s.post("/v1.0/groups", json!({"displayName": "Team"})).await.expect(201)["id"].as_str().unwrap().to_owned();
+    let catalog = s.post(&format!("{EM}/catalogs"), json!({"displayName": "C"})).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.post(
+        &format!("{EM}/resourceRequests"),
+        json!({"requestType": "adminAdd", "catalog": {"id": catalog},
+        "resource": {"originId": group, "originSystem": "AadGroup"}}),
+    )
+    .await
+    .expect(201);
+    let package = s
+        .post(&format!("{EM}/accessPackages"), json!({"displayName": "P", "catalog": {"id": catalog}}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.post(
+        &format!("{EM}/accessPackages/{package}/resourceRoleScopes"),
+        json!({"role": {"originId": format!("Member_{group}")}}),
+    )
+    .await
+    .expect(201);
+    let policy = s
+        .post(&format!("{EM}/assignmentPolicies"), json!({"displayName": "Direct", "accessPackage": {"id": package}}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let u = s
+            .post("/v1.0/users", json!({"displayName": format!("U{i}"), "mail": format!("u{i}@contoso.example")}))
+            .await
+            .expect(201);
+        users.push(u["id"].as_str().unwrap().to_owned());
+    }
+
+    let http = reqwest::Client::new();
+    let mut serve = start(&s.database_url).await;
+    let mut kills = 0;
+    for (i, user) in users.iter().enumerate() {
+        let body: Value = json!({"requestType": "adminAdd", "assignment": {"accessPackageId": package, "assignmentPolicyId": policy, "targetId": user}});
+        loop {
+            let sent = http
+                .post(format!("{}{EM}/assignmentRequests", serve.base))
+                .bearer_auth(&s.admin_token)
+                .json(&body)
+                .send()
+                .await;
+            match sent {
+                // Accepted now, or accepted before a crash cut the response off.
+                Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 409 => break,
+                Ok(r) => panic!("unexpected {}: {}", r.status(), r.text().await.unwrap_or_default()),
+                Err(_) => {
+                    serve = start(&s.database_url).await;
+                }
+            }
+        }
+        if i % 12 == 11 {
+            // Kill while the workers are busy with what was just submitted.
+            tokio::time::sleep(Duration::from_millis(20 * (i as u64 % 5))).await;
+            serve.kill();
+            kills += 1;
+            serve = start(&s.database_url).await;
+        }
+    }
+    // Let the last server finish the work, killing it once more half-way.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    serve.kill();
+    kills += 1;
+    let serve = start(&s.database_url).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let open = count(&s, "SELECT COUNT(*) FROM assignment_requests WHERE state <> 'delivered'").await;
+        let pending = count(&s, "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND kind = 'provision'").await;
+        if open == 0 && pending == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not everything was delivered: {open} requests open, {pending} jobs pending"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    serve.kill();
+    assert!(kills >= 5, "the server was killed {kills} times");
+
+    let n = USERS as i64;
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM assignment_requests").await, n, "one request per user");
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM assignments").await, n, "one assignment per user");
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM assignments WHERE state = 'delivered'").await, n);
+    assert_eq!(count(&s, "SELECT COUNT(DISTINCT target_id) FROM assignments").await, n);
+    assert_eq!(count(&s, &format!("SELECT COUNT(*) FROM group_members WHERE group_id = '{group}'")).await, n);
+    assert_eq!(
+        count(&s, "SELECT COUNT(*) FROM audit_log WHERE activity = 'group.addMember'").await,
+        n,
+        "each membership granted exactly once"
+    );
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM audit_log WHERE activity = 'assignment.create'").await, n);
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM jobs WHERE state = 'failed'").await, 0);
+    let mut conn = s.app.store.conn().await.unwrap();
+    let verdict = gatehouse_store::audit::verify(&mut conn).await.unwrap();
+    assert!(matches!(verdict, gatehouse_store::audit::Verification::Intact { .. }), "{verdict:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_nothing_and_duplicates_nothing_sqlite() {
+    run(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_nothing_and_duplicates_nothing_postgres() {
+    run(Backend::Postgres).await;
+}
