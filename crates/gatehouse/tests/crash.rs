@@ -22,7 +22,7 @@ fn free_port() -> u16 {
 
 async fn start(database_url: &str) -> Serve {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
         .env("GATEHOUSE_DATABASE_URL", database_url)
         .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
@@ -42,6 +42,8 @@ async fn start(database_url: &str) -> Serve {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("gatehouse serve did not become ready");
 }
 
