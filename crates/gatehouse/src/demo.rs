@@ -11,6 +11,9 @@ use uuid::Uuid;
 pub struct Demo {
     pub admin_token: String,
     pub sponsor_token: String,
+    /// A Fabrikam user whose request for Project Tango awaits the sponsors.
+    pub partner_token: String,
+    pub request_id: Uuid,
     pub organization_id: Uuid,
     pub catalog_id: Uuid,
     pub package_id: Uuid,
@@ -114,9 +117,32 @@ pub async fn seed(app: &App) -> anyhow::Result<Demo> {
     let (sponsor_token, _) = app
         .create_token(&actor, external.id, vec![TokenScope::ReadWrite], Some("demo: external sponsor".into()))
         .await?;
+    // A partner user asks for the package, answering its question: the request waits for a sponsor.
+    let pat = app
+        .create_user(
+            &actor,
+            body(json!({"displayName": "Pat Partner", "mail": "pat@fabrikam.example", "userType": "Guest",
+                        "externalUserState": "Accepted", "connectedOrganizationId": org.id}))?,
+        )
+        .await?;
+    let (partner_token, _) =
+        app.create_token(&actor, pat.id, vec![TokenScope::ReadWrite], Some("demo: partner user".into())).await?;
+    let question = policy.questions[0].id.context("the demo question has an id")?;
+    let pat_actor = Actor::user(app.authenticate(&partner_token).await?, None);
+    let request = app
+        .create_assignment_request(
+            &pat_actor,
+            body(json!({"requestType": "userAdd", "assignment": {"accessPackageId": package.id},
+                        "justification": "Joining the hardware workstream for the Q3 prototype",
+                        "answers": [{"@odata.type": "#microsoft.graph.accessPackageAnswerString", "value": "Hardware",
+                                     "answeredQuestion": {"id": question}}]}))?,
+        )
+        .await?;
     Ok(Demo {
         admin_token,
         sponsor_token,
+        partner_token,
+        request_id: request.id,
         organization_id: org.id,
         catalog_id: catalog.id,
         package_id: package.id,
@@ -163,8 +189,19 @@ Gatehouse demo is running at {base}
 
   Administrator token (shown once; keep it secret):
     {admin}
-  Ana Silva's token (external sponsor):
+  Ana Silva's token (external sponsor, approves Fabrikam requests):
     {sponsor}
+  Pat Partner's token (Fabrikam user; has asked for Project Tango):
+    {partner}
+
+  Pat's request {request} awaits a sponsor. Approve it as Ana, then watch it deliver:
+    curl -s -H "Authorization: Bearer {sponsor}" '{em}/accessPackageAssignmentApprovals/filterByCurrentUser(on=%27approver%27)'
+    curl -s -H "Authorization: Bearer {sponsor}" '{em}/accessPackageAssignmentApprovals/{request}'
+    curl -s -X PATCH -H "Authorization: Bearer {sponsor}" -H 'Content-Type: application/json' \
+         -d '{{"reviewResult": "Approve", "justification": "Known Fabrikam engineer"}}' \
+         '{em}/accessPackageAssignmentApprovals/{request}/stages/<stage id from the line above>'
+    curl -s -H "Authorization: Bearer {partner}" '{em}/assignments/filterByCurrentUser(on=%27target%27)'
+    curl -s -H "Authorization: Bearer {admin}" '{base}/v1.0/gatehouse/auditRecords?$filter=targetId%20eq%20%27{request}%27'
 
 Try:
   export GATEHOUSE_URL={base} GATEHOUSE_TOKEN={admin}
@@ -182,6 +219,8 @@ Press Ctrl-C to stop.
         policy = demo.policy_id,
         admin = demo.admin_token,
         sponsor = demo.sponsor_token,
+        partner = demo.partner_token,
+        request = demo.request_id,
     )
 }
 
@@ -210,6 +249,14 @@ mod tests {
         assert!(app.authenticate(&demo.admin_token).await.is_ok());
         let sponsor = app.authenticate(&demo.sponsor_token).await.unwrap();
         assert_eq!(sponsor.display_name, "Ana Silva");
+        // Pat's request waits for a sponsor; Ana may decide it.
+        let request = app.get_request(&Actor::user(sponsor.clone(), None), demo.request_id).await.unwrap();
+        assert_eq!(request.state.as_str(), "pendingApproval");
+        let stage = request.stages[0].id;
+        let verdict = gatehouse_domain::request::Verdict::Approve;
+        let decided =
+            app.decide_stage(&Actor::user(sponsor, None), demo.request_id, stage, verdict, None).await.unwrap();
+        assert_eq!(decided.state.as_str(), "delivering");
         let text = banner(&demo, "http://127.0.0.1:8080");
         assert!(text.contains(&format!("http://127.0.0.1:8080/myaccess/packages/{}", demo.package_id)));
         // A second seed on the same database is refused rather than duplicating the scenario.
