@@ -217,6 +217,20 @@ impl App {
                     (None, Some(email)) => external_subject(&mut tx, email).await?,
                     (None, None) => return Err(AppError::Conflict("the request names no target".into())),
                 };
+                // Domain allow/deny lists apply to everyone from outside, before anything else.
+                let outside_domain = match (&subject.kind, &target_user, &target_email) {
+                    (SubjectKind::External { domain, .. }, _, _) => Some(domain.clone()),
+                    (SubjectKind::Guest { .. }, Some(u), _) => {
+                        u.mail.as_deref().and_then(gatehouse_domain::directory::email_domain).map(str::to_owned)
+                    }
+                    _ => None,
+                };
+                if let Some(domain) = outside_domain {
+                    let settings = gatehouse_store::settings::get(&mut tx).await?;
+                    if let Some(why) = settings.refuses_domain(&domain) {
+                        return Err(AppError::Forbidden(why));
+                    }
+                }
                 let policy = if admin {
                     let id = policy.unwrap_or_default();
                     package_policies.iter().find(|p| p.id == id).cloned().ok_or_else(|| {

@@ -215,3 +215,17 @@ fn settings_refuse_unknown_actions_and_huge_delays() {
     .unwrap();
     assert!(s.duration_until_external_user_deleted_after_blocked.is_zero());
 }
+
+#[test]
+fn domain_allow_and_deny_lists() {
+    let mut s = Settings::default();
+    assert_eq!(s.refuses_domain("fabrikam.example"), None, "no lists: everyone may");
+    let patch = |v: Value| serde_json::from_value::<SettingsPatch>(v).unwrap();
+    assert!(s.apply(patch(json!({"externalDomainDenyList": ["not a domain"]}))).is_err());
+    s.apply(patch(json!({"externalDomainDenyList": ["Spam.Example", "spam.example"]}))).unwrap();
+    assert_eq!(s.external_domain_deny_list, vec!["spam.example"], "normalised and deduplicated");
+    assert!(s.refuses_domain("SPAM.example").unwrap().contains("deny list"));
+    s.apply(patch(json!({"externalDomainAllowList": ["fabrikam.example"]}))).unwrap();
+    assert_eq!(s.refuses_domain("fabrikam.example"), None);
+    assert!(s.refuses_domain("contoso.example").unwrap().contains("not on the allow list"));
+}

@@ -13,6 +13,10 @@ use crate::{Result, StoreError, Tx};
 struct Stored {
     external_user_lifecycle_action: ExternalUserLifecycleAction,
     duration_until_external_user_deleted_after_blocked: Duration,
+    #[serde(default)]
+    external_domain_allow_list: Vec<String>,
+    #[serde(default)]
+    external_domain_deny_list: Vec<String>,
 }
 
 pub async fn get(conn: &mut Tx) -> Result<Settings> {
@@ -26,6 +30,8 @@ pub async fn get(conn: &mut Tx) -> Result<Settings> {
                 external_user_lifecycle_action: s.external_user_lifecycle_action,
                 duration_until_external_user_deleted_after_blocked: s
                     .duration_until_external_user_deleted_after_blocked,
+                external_domain_allow_list: s.external_domain_allow_list,
+                external_domain_deny_list: s.external_domain_deny_list,
             })
         }
     }
@@ -35,6 +41,8 @@ pub async fn put(conn: &mut Tx, s: &Settings) -> Result<()> {
     let body = serde_json::to_string(&Stored {
         external_user_lifecycle_action: s.external_user_lifecycle_action,
         duration_until_external_user_deleted_after_blocked: s.duration_until_external_user_deleted_after_blocked,
+        external_domain_allow_list: s.external_domain_allow_list.clone(),
+        external_domain_deny_list: s.external_domain_deny_list.clone(),
     })
     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query("DELETE FROM settings WHERE id = 'entitlementManagement'").execute(&mut *conn).await?;
