@@ -83,11 +83,10 @@ impl Settings {
     /// Why an external user from `domain` may not get access, if they may not.
     pub fn refuses_domain(&self, domain: &str) -> Option<String> {
         let domain = domain.to_ascii_lowercase();
-        if self.external_domain_deny_list.iter().any(|d| *d == domain) {
+        if self.external_domain_deny_list.contains(&domain) {
             return Some(format!("users from {domain} cannot be given access: the domain is on the deny list"));
         }
-        if !self.external_domain_allow_list.is_empty() && !self.external_domain_allow_list.iter().any(|d| *d == domain)
-        {
+        if !self.external_domain_allow_list.is_empty() && !self.external_domain_allow_list.contains(&domain) {
             return Some(format!("users from {domain} cannot be given access: the domain is not on the allow list"));
         }
         None
