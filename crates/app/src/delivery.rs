@@ -100,7 +100,19 @@ impl App {
                     "assignmentRequest.stageEscalated"
                 }
                 Event::StageDecided { .. } => "assignmentRequest.stageDecided",
-                Event::Approved => "assignmentRequest.approved",
+                Event::Approved => {
+                    // Only worth a message when someone actually approved.
+                    if !request.stages.is_empty() {
+                        self.notify_requestor(
+                            conn,
+                            request,
+                            &format!("Request approved: {package_name}"),
+                            "Your request was approved; access is being set up.",
+                        )
+                        .await?;
+                    }
+                    "assignmentRequest.approved"
+                }
                 Event::Denied { automatic } => {
                     self.notify_requestor(
                         conn,

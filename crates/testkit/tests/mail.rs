@@ -81,8 +81,9 @@ async fn approvers_and_requestors_get_mail(s: TestServer) {
     assert_eq!(sink.count("megan@contoso.example", "Access granted"), 0);
     s.app.decide_stage(&actor(&s, boss).await, r.id, r.stages[0].id, Verdict::Approve, None).await.unwrap();
     s.run_workers_with(mailer).await;
+    assert_eq!(sink.count("megan@contoso.example", "Request approved: Wiki"), 1);
     assert_eq!(sink.count("megan@contoso.example", "Access granted: Wiki"), 1);
-    assert_eq!(sink.messages().len(), 2, "nothing else was sent");
+    assert_eq!(sink.messages().len(), 3, "nothing else was sent");
     let approval_mail = sink.messages().into_iter().find(|m| m.subject.starts_with("Approval")).unwrap();
     assert!(approval_mail.data.contains("From: gatehouse@contoso.example"), "{}", approval_mail.data);
 }

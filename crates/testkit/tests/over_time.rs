@@ -131,4 +131,46 @@ async fn self_service_extension(s: TestServer) {
     assert_eq!((new_end - old_end).num_days(), 20, "extended to 30 days from the day of the extension");
 }
 
-both_backends!(escalation_then_automatic_denial, self_service_extension);
+/// Primary approvers who resolve to nobody (a group with no members) hand the stage to the
+/// fallback approvers.
+async fn fallback_approvers_step_in(s: TestServer) {
+    let megan = person(&s, "Megan", "megan@contoso.example").await;
+    let backup = person(&s, "Backup", "backup@contoso.example").await;
+    let empty = s.post("/v1.0/groups", json!({"displayName": "Nobody yet"})).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = package(
+        &s,
+        json!({"requestApprovalSettings": {"isApprovalRequiredForAdd": true, "stages": [{
+            "primaryApprovers": [{"@odata.type": "#microsoft.graph.groupMembers", "groupId": empty}],
+            "fallbackPrimaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": backup.id}]}]}}),
+    )
+    .await;
+    let r = request(&s, &megan, json!({"requestType": "userAdd", "assignment": {"accessPackageId": p}})).await;
+    let id = r["id"].as_str().unwrap();
+    let waiting = s
+        .call(
+            Method::GET,
+            &format!("{EM}/accessPackageAssignmentApprovals/filterByCurrentUser(on='approver')"),
+            &backup.token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(waiting["value"][0]["id"], id);
+    let stage = waiting["value"][0]["stages"][0]["id"].as_str().unwrap().to_owned();
+    s.call(
+        Method::PATCH,
+        &format!("{EM}/accessPackageAssignmentApprovals/{id}/stages/{stage}"),
+        &backup.token,
+        Some(json!({"reviewResult": "Approve", "justification": "covering"})),
+    )
+    .await
+    .expect(204);
+    s.run_workers().await;
+    let r = s.call(Method::GET, &format!("{EM}/assignmentRequests/{id}"), &megan.token, None).await.expect(200);
+    assert_eq!(r["state"], "delivered");
+}
+
+both_backends!(escalation_then_automatic_denial, self_service_extension, fallback_approvers_step_in);
