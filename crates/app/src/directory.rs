@@ -192,3 +192,38 @@ pub(crate) async fn require_group(conn: &mut Conn, id: Uuid, target: &str) -> Re
         .await?
         .ok_or_else(|| ValidationError::new(target, format!("group '{id}' does not exist")).into())
 }
+
+impl App {
+    /// `PUT /users/{id}/manager/$ref` (or `None` to remove): the chain `requestorManager`
+    /// approvers follow. Cycles are refused.
+    pub async fn set_manager(&self, actor: &Actor, user: Uuid, manager: Option<Uuid>) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let Some(before) = directory::get_user(&mut tx, user).await? else { return not_found("user", user) };
+        if let Some(m) = manager {
+            require_user(&mut tx, m, "@odata.id").await?;
+            let mut current = Some(m);
+            for _ in 0..32 {
+                match current {
+                    Some(c) if c == user => {
+                        return Err(ValidationError::new(
+                            "@odata.id",
+                            "a user cannot be their own manager, directly or up the chain",
+                        )
+                        .into())
+                    }
+                    Some(c) => current = directory::get_user(&mut tx, c).await?.and_then(|u| u.manager_id),
+                    None => break,
+                }
+            }
+        } else if before.manager_id.is_none() {
+            return not_found("manager of user", user);
+        }
+        let mut after = before.clone();
+        after.manager_id = manager;
+        directory::update_user(&mut tx, &after).await?;
+        let change = |u: &gatehouse_domain::directory::User| serde_json::json!({"managerId": u.manager_id});
+        self.audit(&mut tx, actor, updated("user.setManager", "user", user, &change(&before), &change(&after))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

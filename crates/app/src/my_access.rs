@@ -91,3 +91,53 @@ impl App {
         }
     }
 }
+
+impl App {
+    /// `POST assignments/{id}/reprocess`: push the package's roles to the target again (after
+    /// someone removed them in the origin system). Grants are idempotent.
+    pub async fn reprocess_assignment(&self, actor: &Actor, id: Uuid) -> Result<Assignment> {
+        let me = actor.principal.as_ref().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
+        if me.may(Permission::EntitlementWrite).is_err() {
+            return Err(AppError::Forbidden("reprocessing needs the Identity Governance Administrator role".into()));
+        }
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let Some(a) = assignments::get(&mut tx, id).await? else { return not_found("assignment", id) };
+        if !a.is_active() {
+            return Err(AppError::Conflict(format!("assignment '{id}' has ended; nothing to reprocess")));
+        }
+        let mut queued = 0;
+        for rs in access_packages::role_scopes(&mut tx, a.access_package_id).await? {
+            let (Some(role), Some(scope)) =
+                (catalogs::get_role(&mut tx, rs.role_id).await?, catalogs::get_scope(&mut tx, rs.scope_id).await?)
+            else {
+                continue;
+            };
+            let grant = crate::delivery::Grant {
+                revoke: false,
+                request_id: a.request_id.unwrap_or_default(),
+                assignment_id: a.id,
+                target_id: a.target_id,
+                origin_system: role.origin_system,
+                role_origin_id: role.origin_id,
+                resource_origin_id: scope.origin_id,
+                role_display_name: role.display_name,
+            };
+            // Not tied to a request: the assignment's request is long closed.
+            let job = gatehouse_store::jobs::NewJob {
+                kind: crate::delivery::PROVISION,
+                payload: serde_json::json!(grant),
+                max_attempts: crate::delivery::PROVISION_ATTEMPTS,
+                request_id: None,
+                run_after: now,
+            };
+            gatehouse_store::jobs::enqueue(&mut tx, job, now).await?;
+            queued += 1;
+        }
+        let change = serde_json::json!({"grantsQueued": queued});
+        self.audit(&mut tx, actor, crate::audit::created("assignment.reprocess", "assignment", id, &change)).await?;
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(a)
+    }
+}

@@ -21,7 +21,12 @@ const ODATA_PARAMS: &[(&str, &str)] = &[
 ];
 
 /// Actions Graph defines without a request body.
-const BODILESS: &[&str] = &["cancelAssignmentRequest", "reprocessAssignmentRequest", "getApplicablePolicyRequirements"];
+const BODILESS: &[&str] = &[
+    "cancelAssignmentRequest",
+    "reprocessAssignmentRequest",
+    "getApplicablePolicyRequirements",
+    "reprocessAssignment",
+];
 
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ODataError"}}}})

@@ -141,7 +141,8 @@ table! {
 
     GET em!("/assignments") => assignments::list, "listAssignments", EntitlementRead, 200, "assignments", "List assignments ($filter on state, accessPackage/id, assignmentPolicy/id, target/objectId)";
     GET em!("/assignments/filterByCurrentUser(on='target')") => assignments::list_mine, "filterAssignmentsByTarget", Authenticated, 200, "assignments", "The caller's assignments";
-    GET em!("/assignments/{id}") => assignments::get, "getAssignment", Authenticated, 200, "assignments", "Get an assignment (administrators and its target)";
+    GET em!("/assignments/{id}") => assignments::get, "getAssignment", Authenticated, 200, "assignments", "Get an assignment (administrators and its target); also serves additionalAccess(accessPackageId='…',incompatibleAccessPackageId='…')";
+    POST em!("/assignments/{id}/reprocess") => assignments::reprocess, "reprocessAssignment", AuthenticatedWrite, 202, "assignments", "Push the package's roles to the target again (administrators)";
 
     GET em!("/assignmentPolicies") => policies::list, "listAssignmentPolicies", EntitlementRead, 200, "assignmentPolicies", "List assignment policies";
     POST em!("/assignmentPolicies") => policies::create, "createAssignmentPolicy", EntitlementWrite, 201, "assignmentPolicies", "Create an assignment policy";
@@ -157,6 +158,9 @@ table! {
     GET "/v1.0/users/{id}" => directory::get_user, "getUser", DirectoryRead, 200, "directory", "Get a user";
     PATCH "/v1.0/users/{id}" => directory::update_user, "updateUser", DirectoryWrite, 204, "directory", "Update a user";
     DELETE "/v1.0/users/{id}" => directory::delete_user, "deleteUser", DirectoryWrite, 204, "directory", "Delete a user";
+    GET "/v1.0/users/{id}/manager" => directory::get_manager, "getUserManager", DirectoryRead, 200, "directory", "A user's manager";
+    PUT "/v1.0/users/{id}/manager/$ref" => directory::set_manager, "setUserManager", DirectoryWrite, 204, "directory", "Set a user's manager (requestorManager approvers follow this chain)";
+    DELETE "/v1.0/users/{id}/manager/$ref" => directory::remove_manager, "removeUserManager", DirectoryWrite, 204, "directory", "Remove a user's manager";
     GET "/v1.0/groups" => directory::list_groups, "listGroups", DirectoryRead, 200, "directory", "List groups";
     POST "/v1.0/groups" => directory::create_group, "createGroup", DirectoryWrite, 201, "directory", "Create a security group";
     GET "/v1.0/groups/{id}" => directory::get_group, "getGroup", DirectoryRead, 200, "directory", "Get a group";

@@ -203,3 +203,14 @@ pub async fn active_count(conn: &mut Tx, target: Uuid) -> Result<i64> {
         .await?;
     rows::int(&row, "n")
 }
+
+/// `additionalAccess`: active assignments of `package` whose targets also hold `other`.
+pub fn also_holding(package: Uuid, other: Uuid) -> Where {
+    Where::new()
+        .and_eq("t.access_package_id = {}", Param::Text(package.to_string()))
+        .and_raw("t.state <> 'expired'")
+        .and_eq(
+            "t.target_id IN (SELECT target_id FROM assignments WHERE access_package_id = {} AND state <> 'expired')",
+            Param::Text(other.to_string()),
+        )
+}

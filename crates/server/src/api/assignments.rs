@@ -2,7 +2,7 @@
 //! shape of an assignment's `target` and of a request's `requestor`.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use gatehouse_app::AppError;
 use gatehouse_domain::assignment::Assignment;
 use gatehouse_domain::directory::User;
@@ -102,6 +102,30 @@ pub async fn list_mine(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: 
     list_scoped(&s, &ctx, &o, gatehouse_store::assignments::targeting(c.0.user_id)).await
 }
 
+/// `additionalAccess(accessPackageId='a',incompatibleAccessPackageId='b')`: the arguments.
+fn additional_access_args(segment: &str) -> ApiResult<Option<(Uuid, Uuid)>> {
+    let Some(inner) = segment.strip_prefix("additionalAccess(").and_then(|r| r.strip_suffix(')')) else {
+        return Ok(None);
+    };
+    let (mut a, mut b) = (None, None);
+    for pair in inner.split(',') {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| ApiError::bad_request("additionalAccess takes name='value' arguments"))?;
+        let value = guid(value.trim().trim_matches('\''), "accessPackage")?;
+        match key.trim() {
+            "accessPackageId" => a = Some(value),
+            "incompatibleAccessPackageId" => b = Some(value),
+            other => return Err(ApiError::bad_request(format!("additionalAccess has no argument '{other}'"))),
+        }
+    }
+    match (a, b) {
+        (Some(a), Some(b)) if a != b => Ok(Some((a, b))),
+        (Some(_), Some(_)) => Err(ApiError::bad_request("additionalAccess needs two different access packages")),
+        _ => Err(ApiError::bad_request("additionalAccess needs accessPackageId and incompatibleAccessPackageId")),
+    }
+}
+
 pub async fn get(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -109,9 +133,20 @@ pub async fn get(
     c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    // Graph's additionalAccess function shares this segment (its arguments are inside it).
+    if let Some((package, other)) = additional_access_args(&id)? {
+        c.0.may(gatehouse_domain::principal::Permission::EntitlementRead).map_err(|d| ApiError::forbidden(d.0))?;
+        return list_scoped(&s, &ctx, &o, gatehouse_store::assignments::also_holding(package, other)).await;
+    }
     refuse_unknown_function(&id)?;
     check_expand(&o.expand, NAVS, "accessPackageAssignment")?;
     let a = s.app.get_assignment(&c.actor(), guid(&id, "assignment")?).await?;
     let v = render_assignment(&s, &ctx, &a, &o).await?;
     odata::entity(&ctx, SET, v, &o.select)
+}
+
+/// `POST assignments/{id}/reprocess`: re-push the package's roles to the target.
+pub async fn reprocess(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    s.app.reprocess_assignment(&c.actor(), guid(&id, "assignment")?).await?;
+    Ok(axum::http::StatusCode::ACCEPTED.into_response())
 }

@@ -183,3 +183,36 @@ pub async fn get_directory_object(
     };
     odata::entity(&ctx, "directoryObjects", v, &o.select)
 }
+
+/// `GET /users/{id}/manager`.
+pub async fn get_manager(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    OData(o): OData,
+    _c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let user = s.app.get_user(guid(&id, "user")?).await?;
+    let manager =
+        user.manager_id.ok_or_else(|| crate::error::ApiError::not_found(format!("user '{id}' has no manager")))?;
+    let m = s.app.get_user(manager).await?;
+    odata::entity(&ctx, "directoryObjects", render_user(&ctx, &m), &o.select)
+}
+
+/// `PUT /users/{id}/manager/$ref`.
+pub async fn set_manager(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let manager = reference(&body, &["users", "directoryObjects"])?;
+    s.app.set_manager(&c.actor(), guid(&id, "user")?, Some(manager)).await?;
+    Ok(odata::no_content())
+}
+
+/// `DELETE /users/{id}/manager/$ref`.
+pub async fn remove_manager(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    s.app.set_manager(&c.actor(), guid(&id, "user")?, None).await?;
+    Ok(odata::no_content())
+}
