@@ -1,17 +1,23 @@
-//! The lifecycle over time, on both backends, with the manual clock: reminders before expiry,
+//! The lifecycle over time, on both backends, with the manual clock and a real SMTP server
+//! receiving the mail: reminders before expiry,
 //! expiry at day 90 (a systemRemove request revokes the group membership), the guest blocked
 //! when their last assignment ends and deleted after the configured days, and a guest who gets
 //! access again before deletion restored cleanly.
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use gatehouse_testkit::gatehouse_app::Actor;
+use gatehouse_testkit::peers::SmtpSink;
 use gatehouse_testkit::{both_backends, json, TestServer, EM};
-use serde_json::Value;
+use gatehouse_workers::{Mailer, SmtpMailer};
 
 struct Setup {
     group: String,
     package: String,
     policy: String,
+    sink: SmtpSink,
+    mailer: Arc<dyn Mailer>,
 }
 
 async fn setup(s: &TestServer) -> Setup {
@@ -53,7 +59,9 @@ async fn setup(s: &TestServer) -> Setup {
         .as_str()
         .unwrap()
         .to_owned();
-    Setup { group, package, policy }
+    let sink = SmtpSink::start();
+    let mailer: Arc<dyn Mailer> = Arc::new(SmtpMailer::new(&sink.settings()).unwrap());
+    Setup { group, package, policy, sink, mailer }
 }
 
 async fn assign_guest(s: &TestServer, setup: &Setup, email: &str) -> uuid::Uuid {
@@ -65,28 +73,17 @@ async fn assign_guest(s: &TestServer, setup: &Setup, email: &str) -> uuid::Uuid 
         .create_assignment_request(&Actor::user(admin, None), serde_json::from_value(body).unwrap())
         .await
         .unwrap();
-    s.run_workers().await;
+    s.run_workers_with(setup.mailer.clone()).await;
     request.target_id.expect("a guest account was created for the external target")
-}
-
-async fn mails_with_subject(s: &TestServer, needle: &str) -> usize {
-    let mut conn = s.app.store.conn().await.unwrap();
-    let rows = sqlx::query("SELECT payload FROM jobs WHERE kind = 'mail'").fetch_all(&mut *conn).await.unwrap();
-    rows.iter()
-        .filter(|r| {
-            let payload: String = sqlx::Row::try_get(*r, "payload").unwrap();
-            serde_json::from_str::<Value>(&payload).unwrap()["subject"].as_str().unwrap_or("").contains(needle)
-        })
-        .count()
 }
 
 async fn members(s: &TestServer, group: &str) -> usize {
     s.get(&format!("/v1.0/groups/{group}/members")).await.expect(200)["value"].as_array().unwrap().len()
 }
 
-async fn advance(s: &TestServer, days: i64) {
+async fn advance(s: &TestServer, setup: &Setup, days: i64) {
     s.clock.advance(Duration::days(days));
-    s.run_workers().await;
+    s.run_workers_with(setup.mailer.clone()).await;
 }
 
 async fn expiry_reminders_block_and_delete(s: TestServer) {
@@ -98,24 +95,26 @@ async fn expiry_reminders_block_and_delete(s: TestServer) {
     let proposed = s.get(&format!("{EM}/connectedOrganizations?$filter=state eq 'proposed'")).await.expect(200);
     assert_eq!(proposed["value"][0]["displayName"], "partner.example", "an approved unknown domain is proposed");
 
-    advance(&s, 75).await;
-    assert_eq!(mails_with_subject(&s, "ends on").await, 0, "no reminder 15 days before");
-    advance(&s, 2).await;
-    assert_eq!(mails_with_subject(&s, "ends on").await, 1, "a reminder 14 days before");
-    advance(&s, 12).await;
-    assert_eq!(mails_with_subject(&s, "ends on").await, 2, "and one a day before");
+    let pat = "pat@partner.example";
+    assert_eq!(setup.sink.count(pat, "Access granted: Tango"), 1);
+    advance(&s, &setup, 75).await;
+    assert_eq!(setup.sink.count(pat, "ends on"), 0, "no reminder 15 days before");
+    advance(&s, &setup, 2).await;
+    assert_eq!(setup.sink.count(pat, "Your access to Tango ends on"), 1, "a reminder 14 days before");
+    advance(&s, &setup, 12).await;
+    assert_eq!(setup.sink.count(pat, "ends on"), 2, "and one a day before");
     assert_eq!(members(&s, &setup.group).await, 1, "still a member on day 89");
 
-    advance(&s, 1).await;
+    advance(&s, &setup, 1).await;
     assert_eq!(members(&s, &setup.group).await, 0, "membership revoked at expiry");
     let expired = s.get("/v1.0/gatehouse/auditRecords?$filter=activity eq 'assignment.expire'").await.expect(200);
     assert_eq!(expired["value"].as_array().unwrap().len(), 1);
     let blocked = s.get(&format!("/v1.0/users/{guest}")).await.expect(200);
     assert_eq!(blocked["accountEnabled"], false, "the guest's last assignment ended: blocked");
 
-    advance(&s, 29).await;
+    advance(&s, &setup, 29).await;
     s.get(&format!("/v1.0/users/{guest}")).await.expect(200);
-    advance(&s, 2).await;
+    advance(&s, &setup, 2).await;
     s.get(&format!("/v1.0/users/{guest}")).await.expect_error(404, "was not found");
     let deletions = s
         .get(&format!("/v1.0/gatehouse/auditRecords?$filter=activity eq 'user.delete' and targetId eq '{guest}'"))
@@ -127,14 +126,14 @@ async fn expiry_reminders_block_and_delete(s: TestServer) {
 async fn access_again_before_deletion_restores_the_guest(s: TestServer) {
     let setup = setup(&s).await;
     let guest = assign_guest(&s, &setup, "lee@partner.example").await;
-    advance(&s, 91).await;
+    advance(&s, &setup, 91).await;
     assert_eq!(s.get(&format!("/v1.0/users/{guest}")).await.expect(200)["accountEnabled"], false);
     // Before the 30 days are over, the same person is assigned again (by email).
     let again = assign_guest(&s, &setup, "lee@partner.example").await;
     assert_eq!(again, guest, "the existing guest account is reused");
     assert_eq!(s.get(&format!("/v1.0/users/{guest}")).await.expect(200)["accountEnabled"], true);
     assert_eq!(members(&s, &setup.group).await, 1);
-    advance(&s, 40).await;
+    advance(&s, &setup, 40).await;
     s.get(&format!("/v1.0/users/{guest}")).await.expect(200);
 }
 
@@ -142,7 +141,7 @@ async fn lifecycle_action_none_leaves_guests_alone(s: TestServer) {
     s.patch(&format!("{EM}/settings"), json!({"externalUserLifecycleAction": "none"})).await.expect(204);
     let setup = setup(&s).await;
     let guest = assign_guest(&s, &setup, "kim@partner.example").await;
-    advance(&s, 200).await;
+    advance(&s, &setup, 200).await;
     assert_eq!(members(&s, &setup.group).await, 0, "access still expires");
     assert_eq!(s.get(&format!("/v1.0/users/{guest}")).await.expect(200)["accountEnabled"], true);
 }
