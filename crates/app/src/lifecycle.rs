@@ -35,17 +35,8 @@ impl App {
             if claimed == 0 {
                 continue;
             }
-            let mut request = AssignmentRequest::new(
-                crate::new_id(),
-                RequestType::SystemRemove,
-                a.access_package_id,
-                a.assignment_policy_id,
-                Some(a.target_id),
-                None,
-                None,
-                now,
-            );
-            request.assignment_id = Some(a.id);
+            let mut request =
+                AssignmentRequest::for_assignment(crate::new_id(), RequestType::SystemRemove, &a, None, now);
             let mut ids = crate::new_id;
             let events = request.submit(Vec::new(), &[], &mut ids, now);
             requests::insert(&mut tx, &request).await?;

@@ -347,17 +347,8 @@ impl App {
                     }
                 }
                 let request_type = if admin { RequestType::AdminRemove } else { RequestType::UserRemove };
-                let mut request = AssignmentRequest::new(
-                    crate::new_id(),
-                    request_type,
-                    a.access_package_id,
-                    a.assignment_policy_id,
-                    Some(a.target_id),
-                    None,
-                    Some(me.user_id),
-                    now,
-                );
-                request.assignment_id = Some(a.id);
+                let mut request =
+                    AssignmentRequest::for_assignment(crate::new_id(), request_type, &a, Some(me.user_id), now);
                 request.justification = justification;
                 let mut ids = crate::new_id;
                 let events = request.submit(Vec::new(), &[], &mut ids, now);
@@ -435,17 +426,8 @@ impl App {
                         .map_err(|e| AppError::Conflict(e.to_string()))?
                 };
                 let request_type = if admin { RequestType::AdminUpdate } else { RequestType::UserUpdate };
-                let mut request = AssignmentRequest::new(
-                    crate::new_id(),
-                    request_type,
-                    a.access_package_id,
-                    a.assignment_policy_id,
-                    Some(a.target_id),
-                    None,
-                    Some(me.user_id),
-                    now,
-                );
-                request.assignment_id = Some(a.id);
+                let mut request =
+                    AssignmentRequest::for_assignment(crate::new_id(), request_type, &a, Some(me.user_id), now);
                 request.justification = justification;
                 request.answers = answers;
                 request.schedule = schedule;

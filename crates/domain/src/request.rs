@@ -210,6 +210,29 @@ impl AssignmentRequest {
         }
     }
 
+    /// A request about an existing assignment (remove, update, expiry): same package, policy
+    /// and target, linked to the assignment.
+    pub fn for_assignment(
+        id: Uuid,
+        request_type: RequestType,
+        assignment: &crate::assignment::Assignment,
+        requestor_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut r = AssignmentRequest::new(
+            id,
+            request_type,
+            assignment.access_package_id,
+            assignment.assignment_policy_id,
+            Some(assignment.target_id),
+            None,
+            requestor_id,
+            now,
+        );
+        r.assignment_id = Some(assignment.id);
+        r
+    }
+
     /// Graph's finer-grained `status` text.
     pub fn status(&self) -> &'static str {
         match self.state {

@@ -63,46 +63,12 @@ async fn count(s: &TestServer, sql: &str) -> i64 {
 
 async fn run(backend: Backend) {
     let s = spawn(backend).await;
-    let group =
-        s.post("/v1.0/groups", json!({"displayName": "Team"})).await.expect(201)["id"].as_str().unwrap().to_owned();
-    let catalog = s.post(&format!("{EM}/catalogs"), json!({"displayName": "C"})).await.expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/resourceRequests"),
-        json!({"requestType": "adminAdd", "catalog": {"id": catalog},
-        "resource": {"originId": group, "originSystem": "AadGroup"}}),
-    )
-    .await
-    .expect(201);
-    let package = s
-        .post(&format!("{EM}/accessPackages"), json!({"displayName": "P", "catalog": {"id": catalog}}))
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/accessPackages/{package}/resourceRoleScopes"),
-        json!({"role": {"originId": format!("Member_{group}")}}),
-    )
-    .await
-    .expect(201);
-    let policy = s
-        .post(&format!("{EM}/assignmentPolicies"), json!({"displayName": "Direct", "accessPackage": {"id": package}}))
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let fixture = s.group_package("P").await;
+    let (group, package) = (fixture.group, fixture.package);
+    let policy = s.add_policy(&package, json!({"displayName": "Direct"})).await;
     let mut users = Vec::new();
     for i in 0..USERS {
-        let u = s
-            .post("/v1.0/users", json!({"displayName": format!("U{i}"), "mail": format!("u{i}@contoso.example")}))
-            .await
-            .expect(201);
-        users.push(u["id"].as_str().unwrap().to_owned());
+        users.push(s.member(&format!("U{i}"), &format!("u{i}@contoso.example")).await);
     }
 
     let http = reqwest::Client::new();

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+pub mod fixtures;
 pub mod peers;
 
 use gatehouse_app::{App, ManualClock};

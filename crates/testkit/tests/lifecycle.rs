@@ -21,44 +21,15 @@ struct Setup {
 }
 
 async fn setup(s: &TestServer) -> Setup {
-    let group = s.post("/v1.0/groups", json!({"displayName": "Cross-Org Team"})).await.expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let catalog = s.post(&format!("{EM}/catalogs"), json!({"displayName": "Extranet"})).await.expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/resourceRequests"),
-        json!({"requestType": "adminAdd", "catalog": {"id": catalog}, "resource": {"originId": group, "originSystem": "AadGroup"}}),
-    )
-    .await
-    .expect(201);
-    let package = s
-        .post(&format!("{EM}/accessPackages"), json!({"displayName": "Tango", "catalog": {"id": catalog}}))
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/accessPackages/{package}/resourceRoleScopes"),
-        json!({"role": {"originId": format!("Member_{group}")}}),
-    )
-    .await
-    .expect(201);
+    let fixture = s.group_package("Tango").await;
+    let (group, package) = (fixture.group, fixture.package);
     let policy = s
-        .post(
-            &format!("{EM}/assignmentPolicies"),
-            json!({"displayName": "Externals", "accessPackage": {"id": package}, "allowedTargetScope": "allExternalUsers",
-                   "expiration": {"type": "afterDuration", "duration": "P90D"}}),
+        .add_policy(
+            &package,
+            json!({"displayName": "Externals", "allowedTargetScope": "allExternalUsers",
+            "expiration": {"type": "afterDuration", "duration": "P90D"}}),
         )
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
     let sink = SmtpSink::start();
     let mailer: Arc<dyn Mailer> = Arc::new(SmtpMailer::new(&sink.settings()).unwrap());
     Setup { group, package, policy, sink, mailer }

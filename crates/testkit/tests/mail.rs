@@ -9,7 +9,7 @@ use gatehouse_domain::principal::TokenScope;
 use gatehouse_domain::request::Verdict;
 use gatehouse_testkit::gatehouse_app::Actor;
 use gatehouse_testkit::peers::SmtpSink;
-use gatehouse_testkit::{both_backends, json, TestServer, EM};
+use gatehouse_testkit::{both_backends, json, TestServer};
 use gatehouse_workers::{Mailer, SmtpMailer};
 use uuid::Uuid;
 
@@ -23,37 +23,8 @@ async fn user(s: &TestServer, name: &str, mail: &str) -> Uuid {
 
 /// A package granting a group's Member role, requestable by all members, with the given approval.
 async fn package(s: &TestServer, approval: serde_json::Value) -> String {
-    let group =
-        s.post("/v1.0/groups", json!({"displayName": "Team"})).await.expect(201)["id"].as_str().unwrap().to_owned();
-    let catalog = s.post(&format!("{EM}/catalogs"), json!({"displayName": "C"})).await.expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/resourceRequests"),
-        json!({"requestType": "adminAdd", "catalog": {"id": catalog}, "resource": {"originId": group, "originSystem": "AadGroup"}}),
-    )
-    .await
-    .expect(201);
-    let p = s
-        .post(&format!("{EM}/accessPackages"), json!({"displayName": "Wiki", "catalog": {"id": catalog}}))
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/accessPackages/{p}/resourceRoleScopes"),
-        json!({"role": {"originId": format!("Member_{group}")}}),
-    )
-    .await
-    .expect(201);
-    s.post(
-        &format!("{EM}/assignmentPolicies"),
-        json!({"displayName": "Members", "accessPackage": {"id": p}, "allowedTargetScope": "allMemberUsers", "requestApprovalSettings": approval}),
-    )
-    .await
-    .expect(201);
+    let p = s.group_package("Wiki").await.package;
+    s.add_policy(&p, json!({"allowedTargetScope": "allMemberUsers", "requestApprovalSettings": approval})).await;
     p
 }
 

@@ -23,52 +23,19 @@ async fn package(
     name: &str,
     approval: serde_json::Value,
 ) -> (String, String) {
-    let p = s
-        .post(&format!("{EM}/accessPackages"), json!({"displayName": name, "catalog": {"id": catalog}}))
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/accessPackages/{p}/resourceRoleScopes"),
-        json!({"role": {"originId": format!("Member_{group}")}}),
+    let p = s.package_granting(catalog, group, name).await;
+    let admin_policy = s.add_policy(&p, json!({"displayName": "Direct"})).await;
+    s.add_policy(
+        &p,
+        json!({"displayName": "Members", "allowedTargetScope": "allMemberUsers", "requestApprovalSettings": approval}),
     )
-    .await
-    .expect(201);
-    let admin_policy = s
-        .post(&format!("{EM}/assignmentPolicies"), json!({"displayName": "Direct", "accessPackage": {"id": p}}))
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/assignmentPolicies"),
-        json!({"displayName": "Members", "accessPackage": {"id": p}, "allowedTargetScope": "allMemberUsers", "requestApprovalSettings": approval}),
-    )
-    .await
-    .expect(201);
+    .await;
     (p, admin_policy)
 }
 
 async fn setup(s: &TestServer) -> (String, String) {
-    let group = s.post("/v1.0/groups", json!({"displayName": "Finance team"})).await.expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let catalog = s.post(&format!("{EM}/catalogs"), json!({"displayName": "Finance"})).await.expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    s.post(
-        &format!("{EM}/resourceRequests"),
-        json!({"requestType": "adminAdd", "catalog": {"id": catalog},
-        "resource": {"originId": group, "originSystem": "AadGroup"}}),
-    )
-    .await
-    .expect(201);
-    (group, catalog)
+    let fixture = s.group_package("Base").await;
+    (fixture.group, fixture.catalog)
 }
 
 async fn admin_add(s: &TestServer, package: &(String, String), target: &str) {
