@@ -2,6 +2,7 @@
 //! call the HTTP API. `anyhow` lives here, at the edge; the libraries use typed errors.
 
 mod admin;
+mod bench;
 mod config;
 mod demo;
 
@@ -74,6 +75,8 @@ enum Command {
         #[command(subcommand)]
         cmd: admin::PolicyCommand,
     },
+    /// Measure the request pipeline and the expiry sweep on a fresh database and print a table.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -173,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Catalog { api, cmd } => return admin_exit(admin::run_catalog(&api, cmd).await),
         Command::Package { api, cmd } => return admin_exit(admin::run_package(&api, cmd).await),
         Command::Policy { api, cmd } => return admin_exit(admin::run_policy(&api, cmd).await),
+        Command::Bench(args) => return bench::run(args).await,
         other => other,
     };
     let mut config = Config::load(cli.config.as_deref())?;
@@ -234,7 +238,11 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Org { .. } | Command::Catalog { .. } | Command::Package { .. } | Command::Policy { .. } => {
+        Command::Org { .. }
+        | Command::Catalog { .. }
+        | Command::Package { .. }
+        | Command::Policy { .. }
+        | Command::Bench(_) => {
             unreachable!("handled above")
         }
     }

@@ -1,0 +1,270 @@
+//! `gatehouse bench`: how fast the request pipeline and the expiry sweep are on each backend,
+//! measured against a baseline of the same rows written by plain SQL. It prints a table; it
+//! asserts nothing about speed, but it does check that what it measured actually happened
+//! (every request delivered, every expiring assignment expired and its membership revoked) and
+//! fails loudly when not.
+//!
+//! Per backend, on a fresh database: (a) self-service requests with no approval, submitted over
+//! HTTP and timed until delivered; (b) the same with one approval stage, approved over HTTP;
+//! (c) the rows those requests write, written by plain SQL transactions over the same pool;
+//! (d) the expiry sweep over a large assignment table.
+
+mod baseline;
+mod expiry;
+mod fixture;
+mod pipeline;
+mod report;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use gatehouse_app::{App, SystemClock};
+use gatehouse_store::Store;
+
+use report::{BackendReport, Row};
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://gatehouse:gatehouse@127.0.0.1:5432/postgres";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendChoice {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+/// Options of `gatehouse bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Which database backend(s) to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    backend: BackendChoice,
+    /// Requests per pipeline scenario [default: 2000; 300 with --quick].
+    #[arg(long)]
+    requests: Option<usize>,
+    /// Concurrent HTTP clients (and baseline writers).
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Assignments in the table the expiry sweep runs over [default: 1000000; 20000 with --quick].
+    #[arg(long)]
+    assignments: Option<usize>,
+    /// How many of them have expired [default: 100000; 2000 with --quick].
+    #[arg(long)]
+    expiring: Option<usize>,
+    /// A PostgreSQL server where this role may CREATE DATABASE; the bench makes a fresh
+    /// database there and drops it at the end.
+    #[arg(long, env = "GATEHOUSE_TEST_POSTGRES_URL", default_value = DEFAULT_POSTGRES_URL)]
+    postgres_url: String,
+    /// Small sizes, for a smoke run (explicit sizes still win).
+    #[arg(long)]
+    quick: bool,
+}
+
+/// The sizes of one run, after defaults and --quick.
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    pub requests: usize,
+    pub concurrency: usize,
+    pub assignments: usize,
+    pub expiring: usize,
+    /// The connection pool, as `gatehouse serve` configures it by default.
+    pub pool: u32,
+}
+
+impl BenchArgs {
+    fn params(&self) -> anyhow::Result<Params> {
+        let pick = |explicit: Option<usize>, quick: usize, full: usize| {
+            explicit.unwrap_or(if self.quick { quick } else { full })
+        };
+        let p = Params {
+            requests: pick(self.requests, 300, 2000),
+            concurrency: self.concurrency,
+            assignments: pick(self.assignments, 20_000, 1_000_000),
+            expiring: pick(self.expiring, 2000, 100_000),
+            pool: crate::config::Config::default().database_max_connections,
+        };
+        anyhow::ensure!(p.requests > 0, "--requests must be at least 1");
+        anyhow::ensure!(p.concurrency > 0, "--concurrency must be at least 1");
+        anyhow::ensure!(p.expiring > 0, "--expiring must be at least 1");
+        anyhow::ensure!(p.expiring <= p.assignments, "--expiring cannot exceed --assignments");
+        Ok(p)
+    }
+}
+
+/// Progress goes to stderr, so stdout is only the table.
+pub(crate) fn progress(msg: impl std::fmt::Display) {
+    eprintln!("bench: {msg}");
+}
+
+/// A fresh database that is removed again at the end.
+enum Fresh {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+async fn fresh_database(backend: BackendChoice, postgres_url: &str, pool: u32) -> anyhow::Result<(Store, Fresh)> {
+    match backend {
+        BackendChoice::Sqlite => {
+            let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            let store = Store::connect(&url, pool).await?;
+            Ok((store, Fresh::Sqlite(dir)))
+        }
+        _ => {
+            let admin = Store::connect(postgres_url, 1).await.with_context(|| {
+                format!(
+                    "PostgreSQL is not reachable at {}; pass --postgres-url (or GATEHOUSE_TEST_POSTGRES_URL) \
+                     naming a server where this role may CREATE DATABASE, or --backend sqlite",
+                    gatehouse_store::redact(postgres_url)
+                )
+            })?;
+            let name = format!("gatehouse_bench_{}", uuid::Uuid::new_v4().simple());
+            {
+                let mut conn = admin.conn().await?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut *conn)
+                    .await
+                    .context("cannot create the bench database")?;
+            }
+            admin.close().await;
+            let i = postgres_url.rfind('/').context("the PostgreSQL URL must name a database")?;
+            let url = format!("{}/{name}", &postgres_url[..i]);
+            let fresh = Fresh::Postgres { admin_url: postgres_url.to_owned(), name };
+            match Store::connect(&url, pool).await {
+                Ok(store) => Ok((store, fresh)),
+                Err(e) => {
+                    fresh.remove().await;
+                    Err(e.into())
+                }
+            }
+        }
+    }
+}
+
+impl Fresh {
+    async fn remove(self) {
+        match self {
+            Fresh::Sqlite(dir) => drop(dir),
+            Fresh::Postgres { admin_url, name } => {
+                if let Ok(admin) = Store::connect(&admin_url, 1).await {
+                    if let Ok(mut c) = admin.conn().await {
+                        let dropped =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *c).await;
+                        if let Err(e) = dropped {
+                            progress(format!("could not drop database {name}: {e}"));
+                        }
+                    }
+                    admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// `SELECT COUNT(*) …` with text parameters.
+pub(crate) async fn count(store: &Store, sql: &str, params: &[&str]) -> anyhow::Result<i64> {
+    let mut conn = store.conn().await?;
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = q.bind(p.to_string());
+    }
+    let row = q.fetch_one(&mut *conn).await.with_context(|| format!("query failed: {sql}"))?;
+    Ok(sqlx::Row::try_get::<i64, _>(&row, 0)?)
+}
+
+pub(crate) fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    // Errors only: nothing per request, but a failing worker pass still shows.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let params = args.params()?;
+    let backends: &[BackendChoice] = match args.backend {
+        BackendChoice::Both => &[BackendChoice::Sqlite, BackendChoice::Postgres],
+        BackendChoice::Sqlite => &[BackendChoice::Sqlite],
+        BackendChoice::Postgres => &[BackendChoice::Postgres],
+    };
+    let started = Instant::now();
+    let mut reports = Vec::new();
+    let mut fatal = None;
+    for &backend in backends {
+        match run_backend(backend, &args.postgres_url, params).await {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                fatal = Some(e.context(format!("the {} bench could not run", name(backend))));
+                break;
+            }
+        }
+    }
+    print!("{}", report::render(&reports, params, started.elapsed()));
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    let failed: usize = reports.iter().map(|r| r.failures().len()).sum();
+    anyhow::ensure!(failed == 0, "{failed} check(s) failed; the numbers above measure broken behaviour");
+    Ok(())
+}
+
+fn name(backend: BackendChoice) -> &'static str {
+    match backend {
+        BackendChoice::Sqlite => "sqlite",
+        _ => "postgres",
+    }
+}
+
+async fn run_backend(backend: BackendChoice, postgres_url: &str, p: Params) -> anyhow::Result<BackendReport> {
+    let (store, fresh) = fresh_database(backend, postgres_url, p.pool).await?;
+    let result = scenarios(backend, store.clone(), p).await;
+    store.close().await;
+    fresh.remove().await;
+    result
+}
+
+async fn scenarios(backend: BackendChoice, store: Store, p: Params) -> anyhow::Result<BackendReport> {
+    let mut report = BackendReport::new(name(backend));
+    let t = Instant::now();
+    store.migrate().await.context("migrations")?;
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    app.bootstrap().await?.context("the bench database is not fresh")?;
+    report.setup("migrate", t.elapsed());
+
+    let t = Instant::now();
+    progress(format!("{}: setting up {} users with tokens and the packages", report.backend, p.requests));
+    let fx = fixture::setup(&app, p).await?;
+    report.setup(&format!("{} users+tokens, packages via App", p.requests), t.elapsed());
+
+    let server = pipeline::Server::start(&app).await?;
+    progress(format!("{}: (a) auto-approve, {} requests, {} clients", report.backend, p.requests, p.concurrency));
+    let auto = pipeline::auto_approve(&server, &app, &fx, p).await?;
+    progress(format!("{}: (b) one-stage approval", report.backend));
+    let approval = pipeline::one_stage(&server, &app, &fx, p).await?;
+    server.stop().await;
+
+    progress(format!("{}: (c) baselines", report.backend));
+    let base_auto = baseline::run(&store, &fx, fx.baseline_groups[0], auto.audit_rows, p).await?;
+    let base_approval = baseline::run(&store, &fx, fx.baseline_groups[1], approval.audit_rows, p).await?;
+
+    for (label, m, base) in
+        [("auto-approve (HTTP → delivered)", &auto, &base_auto), ("one-stage approval", &approval, &base_approval)]
+    {
+        let mut row = Row::new(label, m.accepted, m.total);
+        row.baseline = Some(base.per_second());
+        row.failures = m.failures.clone();
+        row.failures.extend(base.failures.iter().cloned());
+        report.rows.push(row);
+        report.notes.push(format!("{label}: {}; baseline: {}", m.phases, base.describe()));
+    }
+
+    progress(format!("{}: (d) expiry sweep, {} of {} assignments", report.backend, p.expiring, p.assignments));
+    let sweep = expiry::run(&app, p).await?;
+    report.setup(&format!("bulk load {} assignments", p.assignments), sweep.load);
+    let mut row = Row::new(&format!("expiry sweep ({} of {})", p.expiring, p.assignments), p.expiring, sweep.total);
+    row.failures = sweep.failures.clone();
+    report.rows.push(row);
+    report.notes.push(format!("expiry sweep: {}", sweep.phases));
+    Ok(report)
+}
