@@ -152,29 +152,21 @@ async fn roles_or_scopes(
         if roles { "accessPackageResourceRole" } else { "accessPackageResourceScope" },
     )?;
     let with_resource = expands(&o.expand, "resource").is_some();
-    let mut items = Vec::new();
-    let (next_skip, count) = if roles {
-        let page = s.app.list_resource_roles(catalog, resource, list_query(o)?).await?;
-        for r in page.items {
-            let mut v = odata::to_value(&r);
-            if with_resource {
-                v["resource"] = odata::to_value(&s.app.get_resource(catalog, r.resource_id).await?);
-            }
-            items.push(v);
+    // Roles and scopes render alike: the entity, plus its resource when expanded.
+    let attach = |mut v: Value, resource_id: Uuid| async move {
+        if with_resource {
+            v["resource"] = odata::to_value(&s.app.get_resource(catalog, resource_id).await?);
         }
-        (page.next_skip, page.count)
+        Ok::<_, crate::error::ApiError>(v)
+    };
+    let page = if roles {
+        let page = s.app.list_resource_roles(catalog, resource, list_query(o)?).await?;
+        odata::render_all(page, |r| attach(odata::to_value(&r), r.resource_id)).await?
     } else {
         let page = s.app.list_resource_scopes(catalog, resource, list_query(o)?).await?;
-        for r in page.items {
-            let mut v = odata::to_value(&r);
-            if with_resource {
-                v["resource"] = odata::to_value(&s.app.get_resource(catalog, r.resource_id).await?);
-            }
-            items.push(v);
-        }
-        (page.next_skip, page.count)
+        odata::render_all(page, |r| attach(odata::to_value(&r), r.resource_id)).await?
     };
-    odata::collection(ctx, set, gatehouse_app::Page { items, next_skip, count }, &o.select, Ok)
+    odata::collection(ctx, set, page, &o.select, Ok)
 }
 
 pub async fn list_resource_roles(
