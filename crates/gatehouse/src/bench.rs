@@ -193,7 +193,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut fatal = None;
     for &backend in backends {
         match run_backend(backend, &args.postgres_url, params).await {
-            Ok(r) => reports.push(r),
+            Ok(r) => {
+                // Each backend's rows as soon as they exist, in case a long run is cut short.
+                let partial = report::render(std::slice::from_ref(&r), params, started.elapsed());
+                progress(format!("{} done:\n{partial}", r.backend));
+                reports.push(r);
+            }
             Err(e) => {
                 fatal = Some(e.context(format!("the {} bench could not run", name(backend))));
                 break;

@@ -174,22 +174,32 @@ struct Reached {
 /// watching stays cheap next to the work it watches.
 async fn watch(store: Store, group: String, due: String, started: Instant, stop: Arc<AtomicBool>) -> Reached {
     let mut r = Reached::default();
+    let mut reported = Instant::now();
     while r.expired.is_none() || r.revoked.is_none() {
         let stopping = stop.load(Ordering::Acquire);
+        let mut left = (0, 0);
         if r.expired.is_none() {
             let sql = "SELECT COUNT(*) FROM assignments WHERE state = 'delivered' AND end_date_time <= $1";
-            if count(&store, sql, &[&due]).await.is_ok_and(|n| n == 0) {
+            left.0 = count(&store, sql, &[&due]).await.unwrap_or(-1);
+            if left.0 == 0 {
                 r.expired = Some(started.elapsed());
             }
         }
         if r.revoked.is_none() {
             let sql = "SELECT COUNT(*) FROM group_members WHERE group_id = $1";
-            if count(&store, sql, &[&group]).await.is_ok_and(|n| n == 0) {
+            left.1 = count(&store, sql, &[&group]).await.unwrap_or(-1);
+            if left.1 == 0 {
                 r.revoked = Some(started.elapsed());
             }
         }
         if stopping {
             break;
+        }
+        // A long sweep shows its progress, so even an interrupted run tells where the time went.
+        if reported.elapsed() > Duration::from_secs(30) {
+            let (expire, revoke) = left;
+            progress(format!("  {:.0} s: {expire} left to expire, {revoke} memberships left", secs(started.elapsed())));
+            reported = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
