@@ -1,7 +1,7 @@
-//! Writing audit records inside the caller's transaction.
+//! Audit records of the caller's transaction, chained when it commits.
 
 use gatehouse_domain::audit::AuditRecord;
-use gatehouse_store::Conn;
+use gatehouse_store::WriteTx;
 use serde::Serialize;
 
 use crate::{Actor, App, Result};
@@ -15,9 +15,10 @@ pub(crate) struct Change<'a, B: Serialize, A: Serialize> {
 }
 
 impl App {
+    // Async although it only queues the record: call sites read as the write they cause.
     pub(crate) async fn audit<B: Serialize, A: Serialize>(
         &self,
-        conn: &mut Conn,
+        tx: &mut WriteTx,
         actor: &Actor,
         change: Change<'_, B, A>,
     ) -> Result<()> {
@@ -33,7 +34,7 @@ impl App {
             after: change.after.map(|a| serde_json::to_value(a).expect("audited values serialize")),
             correlation_id: actor.correlation_id.clone(),
         };
-        gatehouse_store::audit::append(conn, &record).await?;
+        tx.audit(record);
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ use gatehouse_domain::policy::AssignmentPolicy;
 use gatehouse_domain::request::{AssignmentRequest, Event};
 use gatehouse_store::jobs::{self, NewJob};
 use gatehouse_store::{
-    access_packages, assignments, catalogs, connected_organizations as orgs, directory, requests, Conn,
+    access_packages, assignments, catalogs, connected_organizations as orgs, directory, requests, WriteTx,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -56,7 +56,7 @@ pub struct Mail {
 }
 
 impl App {
-    pub(crate) async fn enqueue_mail(&self, conn: &mut Conn, mail: Mail, request: Option<Uuid>) -> Result<()> {
+    pub(crate) async fn enqueue_mail(&self, conn: &mut WriteTx, mail: Mail, request: Option<Uuid>) -> Result<()> {
         if mail.to.is_empty() && mail.to_addresses.is_empty() {
             return Ok(());
         }
@@ -69,7 +69,7 @@ impl App {
     /// Audit and act on the events of one transition of `request` (already loaded, not yet saved).
     pub(crate) async fn act_on(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         actor: &Actor,
         request: &mut AssignmentRequest,
         before: Option<&AssignmentRequest>,
@@ -162,7 +162,13 @@ impl App {
         Ok(())
     }
 
-    async fn notify_requestor(&self, conn: &mut Conn, r: &AssignmentRequest, subject: &str, body: &str) -> Result<()> {
+    async fn notify_requestor(
+        &self,
+        conn: &mut WriteTx,
+        r: &AssignmentRequest,
+        subject: &str,
+        body: &str,
+    ) -> Result<()> {
         let mail = Mail {
             to: r.target_id.into_iter().collect(),
             to_addresses: if r.target_id.is_none() { r.target_email.clone().into_iter().collect() } else { vec![] },
@@ -174,7 +180,7 @@ impl App {
 
     /// Delivery begins: make sure the target exists, create or end the assignment, and queue
     /// one provisioning job per resource role the package grants.
-    async fn start_delivery(&self, conn: &mut Conn, actor: &Actor, request: &mut AssignmentRequest) -> Result<()> {
+    async fn start_delivery(&self, conn: &mut WriteTx, actor: &Actor, request: &mut AssignmentRequest) -> Result<()> {
         let now = self.now();
         let policy = gatehouse_store::policies::get(conn, request.policy_id)
             .await?
@@ -268,7 +274,7 @@ impl App {
     /// are already granted, so nothing is provisioned and the request is delivered at once.
     async fn extend(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         actor: &Actor,
         request: &mut AssignmentRequest,
         policy: &AssignmentPolicy,
@@ -297,7 +303,7 @@ impl App {
     /// the connected organization of their domain (a `proposed` one when the domain is new).
     async fn ensure_target(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         actor: &Actor,
         request: &mut AssignmentRequest,
         policy: &AssignmentPolicy,
@@ -363,7 +369,7 @@ impl App {
                 )
                 .bind(org.to_string())
                 .bind(kind)
-                .fetch_all(&mut *conn)
+                .fetch_all(&mut **conn)
                 .await?;
                 for r in rows {
                     sponsors.push(gatehouse_store::rows::uuid(&r, "user_id")?);
@@ -384,7 +390,7 @@ impl App {
     /// When no provisioning job of the request is pending any more, close the delivery.
     pub(crate) async fn finish_delivery_if_done(
         &self,
-        conn: &mut Conn,
+        conn: &mut WriteTx,
         actor: &Actor,
         request: &mut AssignmentRequest,
     ) -> Result<()> {
@@ -415,31 +421,41 @@ impl App {
         Box::pin(self.act_on(conn, actor, request, Some(&before), events)).await
     }
 
-    /// Record a job's outcome. For provisioning, closing the request's delivery happens in the
-    /// same transaction as marking the last job done: a crash between the two would otherwise
-    /// leave the request delivering forever.
-    pub async fn finish_job(&self, job: &jobs::Job, outcome: &std::result::Result<(), String>) -> Result<()> {
+    /// Record the outcomes of a batch of jobs in one transaction. For provisioning, closing a
+    /// request's delivery happens in the same transaction as marking its last job done: a crash
+    /// between the two would otherwise leave the request delivering forever.
+    pub async fn finish_jobs(&self, outcomes: &[(jobs::Job, std::result::Result<(), String>)]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        let finished = match outcome {
-            Ok(()) => {
-                jobs::complete(&mut tx, job.id, now).await?;
-                true
-            }
-            Err(error) => {
-                // Exponential backoff: 30 s, 1 min, 2 min, … capped at an hour.
-                let backoff = chrono::Duration::seconds((30i64 << job.attempts.clamp(0, 7)).min(3600));
-                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
-                jobs::fail(&mut tx, job, error, now + backoff, now).await?
-            }
-        };
-        if job.kind == PROVISION && finished {
-            if let Some(request_id) = job.request_id {
-                let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
-                if let Some(mut request) = requests::get_for_update(&mut tx, request_id, postgres).await? {
-                    self.finish_delivery_if_done(&mut tx, &Actor::system(), &mut request).await?;
-                    requests::update(&mut tx, &request).await?;
+        let mut delivered = Vec::new();
+        for (job, outcome) in outcomes {
+            let finished = match outcome {
+                Ok(()) => {
+                    jobs::complete(&mut tx, job.id, now).await?;
+                    true
                 }
+                Err(error) => {
+                    // Exponential backoff: 30 s, 1 min, 2 min, … capped at an hour.
+                    let backoff = chrono::Duration::seconds((30i64 << job.attempts.clamp(0, 7)).min(3600));
+                    tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+                    jobs::fail(&mut tx, job, error, now + backoff, now).await?
+                }
+            };
+            if job.kind == PROVISION && finished {
+                delivered.extend(job.request_id);
+            }
+        }
+        // Each request once, however many of its jobs were in the batch.
+        delivered.sort_unstable();
+        delivered.dedup();
+        let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
+        for request_id in delivered {
+            if let Some(mut request) = requests::get_for_update(&mut tx, request_id, postgres).await? {
+                self.finish_delivery_if_done(&mut tx, &Actor::system(), &mut request).await?;
+                requests::update(&mut tx, &request).await?;
             }
         }
         tx.commit().await?;

@@ -5,7 +5,7 @@
 use chrono::Duration as Span;
 use gatehouse_domain::enums::{ExternalUserLifecycleAction, RequestType, UserType};
 use gatehouse_domain::request::AssignmentRequest;
-use gatehouse_store::{access_packages, assignments, directory, requests, Conn};
+use gatehouse_store::{access_packages, assignments, directory, requests, WriteTx};
 use uuid::Uuid;
 
 use crate::audit::{created, deleted, updated};
@@ -91,7 +91,7 @@ impl App {
     }
 
     /// A guest's assignment ended: when it was their last, block them (and schedule deletion).
-    pub(crate) async fn after_assignment_ended(&self, conn: &mut Conn, actor: &Actor, target: Uuid) -> Result<()> {
+    pub(crate) async fn after_assignment_ended(&self, conn: &mut WriteTx, actor: &Actor, target: Uuid) -> Result<()> {
         let Some(user) = directory::get_user(conn, target).await? else { return Ok(()) };
         if user.user_type != UserType::Guest
             || !user.account_enabled
@@ -110,7 +110,12 @@ impl App {
     }
 
     /// A blocked guest gets access again before deletion: unblock them.
-    pub(crate) async fn before_assignment_granted(&self, conn: &mut Conn, actor: &Actor, target: Uuid) -> Result<()> {
+    pub(crate) async fn before_assignment_granted(
+        &self,
+        conn: &mut WriteTx,
+        actor: &Actor,
+        target: Uuid,
+    ) -> Result<()> {
         if directory::blocked_since(conn, target).await?.is_none() {
             return Ok(());
         }

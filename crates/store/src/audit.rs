@@ -53,36 +53,57 @@ pub fn chain_hash(prev_hash: &str, chain_no: i64, r: &AuditRecord) -> String {
     hex::encode(h.finalize())
 }
 
-/// Append a record, chained to the previous one, inside the caller's transaction.
-pub async fn append(conn: &mut Tx, r: &AuditRecord) -> Result<()> {
-    // Taking the head row's lock first orders every writer's records.
+/// Rows per INSERT: 13 parameters each stays far below both backends' bind limits.
+const INSERT_CHUNK: usize = 500;
+const COLUMNS: usize = 13;
+
+/// Append records, chained to the last one and to each other, inside the caller's transaction.
+/// [`crate::WriteTx`] calls this just before commit.
+pub(crate) async fn append_all(conn: &mut Tx, records: &[AuditRecord]) -> Result<()> {
+    // Bumping the head row takes its lock, which orders every writer's records; numbers are
+    // reserved for the whole batch at once.
     let head =
-        sqlx::query("UPDATE audit_chain SET last_no = last_no + 1 WHERE id = 'head' RETURNING last_no, last_hash")
+        sqlx::query("UPDATE audit_chain SET last_no = last_no + $1 WHERE id = 'head' RETURNING last_no, last_hash")
+            .bind(records.len() as i64)
             .fetch_one(&mut *conn)
             .await?;
-    let chain_no = rows::int(&head, "last_no")?;
-    let prev_hash = rows::text(&head, "last_hash")?;
-    let hash = chain_hash(&prev_hash, chain_no, r);
-    sqlx::query(
-        "INSERT INTO audit_log (id, activity_date_time, actor_id, actor_display_name, activity, target_type, target_id,
-         before_json, after_json, correlation_id, chain_no, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(r.id.to_string())
-    .bind(ts(&r.activity_date_time))
-    .bind(r.actor_id.map(|x| x.to_string()))
-    .bind(r.actor_display_name.clone())
-    .bind(r.activity.clone())
-    .bind(r.target_type.clone())
-    .bind(r.target_id.clone())
-    .bind(r.before.as_ref().map(rows::to_json))
-    .bind(r.after.as_ref().map(rows::to_json))
-    .bind(r.correlation_id.clone())
-    .bind(chain_no)
-    .bind(prev_hash)
-    .bind(hash.clone())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 'head'").bind(hash).execute(&mut *conn).await?;
+    let mut chain_no = rows::int(&head, "last_no")? - records.len() as i64;
+    let mut prev_hash = rows::text(&head, "last_hash")?;
+    for chunk in records.chunks(INSERT_CHUNK) {
+        // Built by hand, not with sqlx's QueryBuilder: under `Any` it writes `?` placeholders,
+        // which PostgreSQL does not accept.
+        let mut sql = String::from(
+            "INSERT INTO audit_log (id, activity_date_time, actor_id, actor_display_name, activity, target_type, \
+             target_id, before_json, after_json, correlation_id, chain_no, prev_hash, hash) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", i * COLUMNS + c)).collect();
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            sql.push_str(&params.join(", "));
+            sql.push(')');
+        }
+        let mut insert = sqlx::query(&sql);
+        for r in chunk {
+            chain_no += 1;
+            let hash = chain_hash(&prev_hash, chain_no, r);
+            insert = insert
+                .bind(r.id.to_string())
+                .bind(ts(&r.activity_date_time))
+                .bind(r.actor_id.map(|x| x.to_string()))
+                .bind(r.actor_display_name.clone())
+                .bind(r.activity.clone())
+                .bind(r.target_type.clone())
+                .bind(r.target_id.clone())
+                .bind(r.before.as_ref().map(rows::to_json))
+                .bind(r.after.as_ref().map(rows::to_json))
+                .bind(r.correlation_id.clone())
+                .bind(chain_no)
+                .bind(std::mem::replace(&mut prev_hash, hash.clone()))
+                .bind(hash);
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 'head'").bind(prev_hash).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub mod requests;
 pub mod rows;
 pub mod settings;
 pub mod tokens;
+mod write_tx;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -27,7 +28,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use thiserror::Error;
 
 pub use sqlx::AnyConnection as Conn;
-pub use sqlx::Transaction;
+pub use write_tx::WriteTx;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -61,6 +62,7 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    gate: write_tx::Gate,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -105,7 +107,8 @@ impl Store {
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL;").await?;
         }
-        Ok(Store { pool, backend })
+        let gate = if backend == Backend::Sqlite { write_tx::Gate::sqlite() } else { write_tx::Gate::default() };
+        Ok(Store { pool, backend, gate })
     }
 
     pub fn backend(&self) -> Backend {
@@ -121,15 +124,19 @@ impl Store {
         Ok(())
     }
 
-    /// A transaction: every decision and its audit record are written in one.
-    pub async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>> {
+    /// A write transaction: every decision and its audit records are written in one. Never
+    /// begin a second one while holding one: on SQLite the second waits for the first forever.
+    pub async fn begin(&self) -> Result<WriteTx> {
+        // The gate comes before the pool, so writers waiting their turn hold no connection
+        // that readers need.
+        let gate = self.gate.enter().await;
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Sqlite {
-            // Take the write lock up front so concurrent read-then-write transactions queue
-            // instead of failing with SQLITE_BUSY on lock upgrade.
+            // Take SQLite's write lock up front (another process may hold it; the busy
+            // timeout covers that) so a read-then-write transaction never fails on upgrade.
             sqlx::query("UPDATE settings SET id = id WHERE 0 = 1").execute(&mut *tx).await?;
         }
-        Ok(tx)
+        Ok(WriteTx::new(tx, gate))
     }
 
     /// A pooled connection for reads.

@@ -2,14 +2,18 @@
 
 use gatehouse_app::delivery::Grant;
 use gatehouse_domain::audit::AuditRecord;
-use gatehouse_store::{directory, Store};
+use gatehouse_store::{directory, Store, StoreError, WriteTx};
 use uuid::Uuid;
 
-use crate::connector::{Connector, ConnectorError, ConnectorFuture};
+use crate::connector::{BatchFuture, Connector, ConnectorError, ConnectorFuture};
 
 pub struct DirectoryGroupConnector {
     store: Store,
     clock: std::sync::Arc<dyn gatehouse_app::Clock>,
+}
+
+fn database(e: StoreError) -> ConnectorError {
+    ConnectorError(format!("directory database: {e}"))
 }
 
 impl DirectoryGroupConnector {
@@ -17,22 +21,42 @@ impl DirectoryGroupConnector {
         DirectoryGroupConnector { store, clock }
     }
 
-    async fn change(&self, grant: &Grant, add: bool) -> Result<(), ConnectorError> {
-        let fail = |e: gatehouse_store::StoreError| ConnectorError(format!("directory database: {e}"));
-        let group = Uuid::parse_str(&grant.resource_origin_id)
-            .map_err(|_| ConnectorError(format!("'{}' is not a directory group id", grant.resource_origin_id)))?;
-        let mut tx = self.store.begin().await.map_err(fail)?;
-        if directory::get_group(&mut tx, group).await.map_err(fail)?.is_none() {
-            return Err(ConnectorError(format!("directory group '{group}' no longer exists")));
+    /// Every change in one transaction: the memberships and their audit records land together.
+    async fn change_all(&self, changes: &[Grant]) -> Vec<Result<(), ConnectorError>> {
+        let applied = async {
+            let mut tx = self.store.begin().await.map_err(database)?;
+            let mut out = Vec::with_capacity(changes.len());
+            for change in changes {
+                out.push(self.change(&mut tx, change).await?);
+            }
+            tx.commit().await.map_err(database)?;
+            Ok::<_, ConnectorError>(out)
+        };
+        match applied.await {
+            Ok(out) => out,
+            // The database failed: nothing was applied, every change is retried.
+            Err(e) => changes.iter().map(|_| Err(e.clone())).collect(),
         }
+    }
+
+    /// One change. The outer error is the database's (abandon the batch), the inner one this
+    /// change's own (the group is gone): it fails alone.
+    async fn change(&self, tx: &mut WriteTx, grant: &Grant) -> Result<Result<(), ConnectorError>, ConnectorError> {
+        let Ok(group) = Uuid::parse_str(&grant.resource_origin_id) else {
+            return Ok(Err(ConnectorError(format!("'{}' is not a directory group id", grant.resource_origin_id))));
+        };
+        if directory::get_group(tx, group).await.map_err(database)?.is_none() {
+            return Ok(Err(ConnectorError(format!("directory group '{group}' no longer exists"))));
+        }
+        let add = !grant.revoke;
         let changed = if add {
-            directory::add_member(&mut tx, group, grant.target_id).await.map_err(fail)?
+            directory::add_member(tx, group, grant.target_id).await.map_err(database)?
         } else {
-            directory::remove_member(&mut tx, group, grant.target_id).await.map_err(fail)?
+            directory::remove_member(tx, group, grant.target_id).await.map_err(database)?
         };
         if changed {
             let change = serde_json::json!({"memberId": grant.target_id, "requestId": grant.request_id, "role": grant.role_display_name});
-            let record = AuditRecord {
+            tx.audit(AuditRecord {
                 id: Uuid::new_v4(),
                 activity_date_time: self.clock.now(),
                 actor_id: None,
@@ -43,11 +67,13 @@ impl DirectoryGroupConnector {
                 before: (!add).then(|| change.clone()),
                 after: add.then_some(change),
                 correlation_id: Some(grant.request_id.to_string()),
-            };
-            gatehouse_store::audit::append(&mut tx, &record).await.map_err(fail)?;
+            });
         }
-        tx.commit().await.map_err(|e| ConnectorError(format!("directory database: {e}")))?;
-        Ok(())
+        Ok(Ok(()))
+    }
+
+    async fn one(&self, grant: Grant) -> Result<(), ConnectorError> {
+        self.change_all(std::slice::from_ref(&grant)).await.pop().unwrap_or(Ok(()))
     }
 }
 
@@ -57,10 +83,14 @@ impl Connector for DirectoryGroupConnector {
     }
 
     fn grant<'a>(&'a self, grant: &'a Grant) -> ConnectorFuture<'a> {
-        Box::pin(self.change(grant, true))
+        Box::pin(self.one(Grant { revoke: false, ..grant.clone() }))
     }
 
     fn revoke<'a>(&'a self, grant: &'a Grant) -> ConnectorFuture<'a> {
-        Box::pin(self.change(grant, false))
+        Box::pin(self.one(Grant { revoke: true, ..grant.clone() }))
+    }
+
+    fn apply_all<'a>(&'a self, changes: &'a [Grant]) -> BatchFuture<'a> {
+        Box::pin(self.change_all(changes))
     }
 }

@@ -8,10 +8,13 @@ pub mod connector;
 pub mod directory_group;
 pub mod mail;
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Duration as Span;
+use chrono::{DateTime, Duration as Span, Utc};
+use futures::StreamExt;
 use gatehouse_app::delivery::{Grant, Mail, MAIL, PROVISION};
 use gatehouse_app::App;
 use gatehouse_store::jobs::{self, Job};
@@ -23,7 +26,10 @@ pub use mail::{LogMailer, Mailer, Message, SmtpMailer, SmtpSettings, SmtpTls};
 
 /// How long a worker may hold a job before another may take it over, by default.
 pub const DEFAULT_LEASE_SECONDS: i64 = 60;
-const BATCH: i64 = 32;
+/// Jobs claimed per pass.
+const BATCH: i64 = 128;
+/// Mails sent at once within a batch.
+const MAIL_CONCURRENCY: usize = 8;
 
 pub struct Workers {
     app: App,
@@ -31,6 +37,9 @@ pub struct Workers {
     mailer: Arc<dyn Mailer>,
     owner: String,
     lease: Span,
+    /// The clock time of the last sweep, and whether the last pass found jobs.
+    last_sweep: Mutex<Option<DateTime<Utc>>>,
+    busy: AtomicBool,
 }
 
 impl Workers {
@@ -43,6 +52,8 @@ impl Workers {
             mailer,
             owner: format!("worker-{}", uuid::Uuid::new_v4()),
             lease: Span::seconds(DEFAULT_LEASE_SECONDS),
+            last_sweep: Mutex::new(None),
+            busy: AtomicBool::new(false),
         }
     }
 
@@ -59,13 +70,15 @@ impl Workers {
         self
     }
 
-    /// One pass: the request sweep, then one batch of jobs. Returns how much was done.
+    /// One pass: the clock-driven sweeps (when due), then one batch of jobs. Returns how much
+    /// was done; a pass that returns 0 has always swept.
     pub async fn run_once(&self) -> Result<usize, gatehouse_app::AppError> {
-        let ticked = self.app.tick_requests().await?
-            + self.app.expire_assignments().await?
-            + self.app.remind_expiring().await?
-            + self.app.delete_expired_guests().await?;
         let now = self.app.clock.now();
+        let mut done = 0;
+        let swept = self.sweep_due(now);
+        if swept {
+            done += self.sweep(now).await?;
+        }
         let claimed = {
             let mut tx = self.app.store.begin().await?;
             let claimed = jobs::claim(&mut tx, self.app.store.backend(), &self.owner, now, self.lease, BATCH).await?;
@@ -73,10 +86,29 @@ impl Workers {
             claimed
         };
         let count = claimed.len();
-        for job in claimed {
-            self.run_job(job).await?;
+        self.busy.store(count > 0, Ordering::Relaxed);
+        let outcomes = self.run_jobs(claimed).await;
+        self.app.finish_jobs(&outcomes).await?;
+        done += count;
+        if done == 0 && !swept {
+            done += self.sweep(now).await?;
         }
-        Ok(ticked + count)
+        Ok(done)
+    }
+
+    /// While jobs stream through, the sweeps (a few indexed queries each) run at most once per
+    /// second of the clock rather than once per batch; an idle worker sweeps every pass.
+    fn sweep_due(&self, now: DateTime<Utc>) -> bool {
+        let last = *self.last_sweep.lock().expect("sweep time");
+        !self.busy.load(Ordering::Relaxed) || last.is_none_or(|t| now - t >= Span::seconds(1) || now < t)
+    }
+
+    async fn sweep(&self, now: DateTime<Utc>) -> Result<usize, gatehouse_app::AppError> {
+        *self.last_sweep.lock().expect("sweep time") = Some(now);
+        Ok(self.app.tick_requests().await?
+            + self.app.expire_assignments().await?
+            + self.app.remind_expiring().await?
+            + self.app.delete_expired_guests().await?)
     }
 
     /// Run until a pass finds nothing to do (tests, and draining at shutdown).
@@ -106,41 +138,87 @@ impl Workers {
         }
     }
 
-    async fn run_job(&self, job: Job) -> Result<(), gatehouse_app::AppError> {
-        let outcome = match job.kind.as_str() {
-            PROVISION => self.provision(&job).await,
-            MAIL => self.mail(&job).await,
-            other => Err(format!("unknown job kind '{other}'")),
-        };
-        self.app.finish_job(&job, &outcome).await
+    /// Run a batch: provisioning grouped by connector (each connector gets its share at once),
+    /// mail a few at a time. Returns each job's outcome.
+    async fn run_jobs(&self, claimed: Vec<Job>) -> Vec<(Job, Result<(), String>)> {
+        let mut outcomes = Vec::with_capacity(claimed.len());
+        let mut provisioning: Vec<(Job, Grant)> = Vec::new();
+        let mut mail = Vec::new();
+        for job in claimed {
+            match job.kind.as_str() {
+                PROVISION => match serde_json::from_value::<Grant>(job.payload.clone()) {
+                    Ok(grant) => provisioning.push((job, grant)),
+                    Err(e) => outcomes.push((job, Err(format!("bad provisioning job: {e}")))),
+                },
+                MAIL => mail.push(job),
+                other => {
+                    let error = format!("unknown job kind '{other}'");
+                    outcomes.push((job, Err(error)));
+                }
+            }
+        }
+        outcomes.extend(self.provision(provisioning).await);
+        let sent: Vec<_> = futures::stream::iter(mail)
+            .map(|job| async move {
+                let outcome = self.mail(&job).await;
+                (job, outcome)
+            })
+            .buffer_unordered(MAIL_CONCURRENCY)
+            .collect()
+            .await;
+        outcomes.extend(sent);
+        outcomes
     }
 
-    async fn provision(&self, job: &Job) -> Result<(), String> {
-        let grant: Grant =
-            serde_json::from_value(job.payload.clone()).map_err(|e| format!("bad provisioning job: {e}"))?;
-        let connector = self
-            .connectors
-            .iter()
-            .find(|c| c.origin_system() == grant.origin_system)
-            .ok_or_else(|| format!("no connector for origin system '{}'", grant.origin_system))?;
-        if grant.revoke {
-            let mut conn = self.app.store.conn().await.map_err(|e| e.to_string())?;
-            let kept = assignments::role_still_granted(
-                &mut conn,
-                grant.target_id,
-                grant.assignment_id,
-                &grant.origin_system,
-                &grant.role_origin_id,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            if kept {
-                return Ok(());
+    async fn provision(&self, batch: Vec<(Job, Grant)>) -> Vec<(Job, Result<(), String>)> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut by_system: BTreeMap<String, Vec<(Job, Grant)>> = BTreeMap::new();
+        for (job, grant) in batch {
+            // A revoke of a role another active assignment still grants is done already.
+            if grant.revoke {
+                match self.still_granted(&grant).await {
+                    Ok(true) => {
+                        outcomes.push((job, Ok(())));
+                        continue;
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        outcomes.push((job, Err(e)));
+                        continue;
+                    }
+                }
             }
-            connector.revoke(&grant).await.map_err(|e| e.0)
-        } else {
-            connector.grant(&grant).await.map_err(|e| e.0)
+            by_system.entry(grant.origin_system.clone()).or_default().push((job, grant));
         }
+        for (system, items) in by_system {
+            let Some(connector) = self.connectors.iter().find(|c| c.origin_system() == system) else {
+                let error = format!("no connector for origin system '{system}'");
+                outcomes.extend(items.into_iter().map(|(job, _)| (job, Err(error.clone()))));
+                continue;
+            };
+            let (jobs, grants): (Vec<Job>, Vec<Grant>) = items.into_iter().unzip();
+            let mut results = connector.apply_all(&grants).await.into_iter();
+            for job in jobs {
+                let result = results.next().unwrap_or_else(|| {
+                    Err(ConnectorError(format!("connector '{system}' returned fewer outcomes than changes")))
+                });
+                outcomes.push((job, result.map_err(|e| e.0)));
+            }
+        }
+        outcomes
+    }
+
+    async fn still_granted(&self, grant: &Grant) -> Result<bool, String> {
+        let mut conn = self.app.store.conn().await.map_err(|e| e.to_string())?;
+        assignments::role_still_granted(
+            &mut conn,
+            grant.target_id,
+            grant.assignment_id,
+            &grant.origin_system,
+            &grant.role_origin_id,
+        )
+        .await
+        .map_err(|e| e.to_string())
     }
 
     async fn mail(&self, job: &Job) -> Result<(), String> {

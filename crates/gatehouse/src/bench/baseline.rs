@@ -156,7 +156,7 @@ async fn one(store: &Store, t: Target, user: Uuid, audits: i64) -> anyhow::Resul
             after: Some(summary.clone()),
             correlation_id: Some(request_id.to_string()),
         };
-        gatehouse_store::audit::append(&mut tx, &record).await?;
+        tx.audit(record);
     }
     tx.commit().await?;
     Ok(())
