@@ -22,9 +22,11 @@ impl App {
             let mut conn = self.store.conn().await?;
             assignments::ended(&mut conn, now, SWEEP_BATCH).await?
         };
+        // One transaction for the whole batch: a sweep of many expiries costs one commit, not
+        // one each.
+        let mut tx = self.store.begin().await?;
         let mut count = 0;
         for a in ended {
-            let mut tx = self.store.begin().await?;
             // Claim the assignment: of several replicas sweeping at once, one wins the row.
             let claimed = sqlx::query("UPDATE assignments SET status = 'Expiring' WHERE id = $1 AND state <> 'expired' AND end_date_time <= $2")
                 .bind(a.id.to_string())
@@ -47,9 +49,9 @@ impl App {
                 .await?;
             self.act_on(&mut tx, &actor, &mut request, None, events).await?;
             requests::update(&mut tx, &request).await?;
-            tx.commit().await?;
             count += 1;
         }
+        tx.commit().await?;
         if count > 0 {
             self.wake_workers();
         }
@@ -66,8 +68,8 @@ impl App {
                 let mut conn = self.store.conn().await?;
                 assignments::ending_before(&mut conn, now + Span::days(days), sent, SWEEP_BATCH).await?
             };
+            let mut tx = self.store.begin().await?;
             for a in due {
-                let mut tx = self.store.begin().await?;
                 let name = access_packages::get(&mut tx, a.access_package_id)
                     .await?
                     .map_or_else(|| "an access package".into(), |p| p.display_name);
@@ -80,9 +82,9 @@ impl App {
                 };
                 self.enqueue_mail(&mut tx, mail, a.request_id).await?;
                 assignments::set_reminders_sent(&mut tx, a.id, sent).await?;
-                tx.commit().await?;
                 count += 1;
             }
+            tx.commit().await?;
         }
         if count > 0 {
             self.wake_workers();
@@ -142,8 +144,8 @@ impl App {
             directory::blocked_before(&mut conn, cutoff, SWEEP_BATCH).await?
         };
         let mut count = 0;
+        let mut tx = self.store.begin().await?;
         for id in due {
-            let mut tx = self.store.begin().await?;
             let still_due = directory::blocked_since(&mut tx, id).await?.is_some_and(|b| b <= cutoff);
             if !still_due || assignments::active_count(&mut tx, id).await? > 0 {
                 continue;
@@ -156,9 +158,9 @@ impl App {
                 .await?;
             directory::delete_user(&mut tx, id).await?;
             self.audit(&mut tx, &Actor::system(), deleted("user.delete", "user", id, &user)).await?;
-            tx.commit().await?;
             count += 1;
         }
+        tx.commit().await?;
         Ok(count)
     }
 }

@@ -6,7 +6,8 @@
 //!
 //! Per backend, on a fresh database: (a) self-service requests with no approval, submitted over
 //! HTTP and timed until delivered; (b) the same with one approval stage, approved over HTTP;
-//! (c) the rows those requests write, written by plain SQL transactions over the same pool;
+//! (c) the rows those requests write, written by plain SQL over the same pool, in as few
+//! transactions as the API allows (one per call that must be durable before it answers);
 //! (d) the expiry sweep over a large assignment table.
 
 mod baseline;
@@ -58,6 +59,9 @@ pub struct BenchArgs {
     /// Small sizes, for a smoke run (explicit sizes still win).
     #[arg(long)]
     quick: bool,
+    /// Database connections [default: what `gatehouse serve` uses].
+    #[arg(long)]
+    pool: Option<u32>,
 }
 
 /// The sizes of one run, after defaults and --quick.
@@ -81,10 +85,11 @@ impl BenchArgs {
             concurrency: self.concurrency,
             assignments: pick(self.assignments, 20_000, 1_000_000),
             expiring: pick(self.expiring, 2000, 100_000),
-            pool: crate::config::Config::default().database_max_connections,
+            pool: self.pool.unwrap_or(crate::config::Config::default().database_max_connections),
         };
         anyhow::ensure!(p.requests > 0, "--requests must be at least 1");
         anyhow::ensure!(p.concurrency > 0, "--concurrency must be at least 1");
+        anyhow::ensure!(p.pool > 0, "--pool must be at least 1");
         anyhow::ensure!(p.expiring > 0, "--expiring must be at least 1");
         anyhow::ensure!(p.expiring <= p.assignments, "--expiring cannot exceed --assignments");
         Ok(p)
@@ -179,7 +184,10 @@ pub(crate) fn secs(d: Duration) -> f64 {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // Errors only: nothing per request, but a failing worker pass still shows.
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
         .with_writer(std::io::stderr)
         .try_init();
     let params = args.params()?;
@@ -250,8 +258,8 @@ async fn scenarios(backend: BackendChoice, store: Store, p: Params) -> anyhow::R
     server.stop().await;
 
     progress(format!("{}: (c) baselines", report.backend));
-    let base_auto = baseline::run(&store, &fx, fx.baseline_groups[0], auto.audit_rows, p).await?;
-    let base_approval = baseline::run(&store, &fx, fx.baseline_groups[1], approval.audit_rows, p).await?;
+    let base_auto = baseline::run(&store, &fx, fx.baseline_groups[0], auto.audit_rows, false, p).await?;
+    let base_approval = baseline::run(&store, &fx, fx.baseline_groups[1], approval.audit_rows, true, p).await?;
 
     for (label, m, base) in
         [("auto-approve (HTTP → delivered)", &auto, &base_auto), ("one-stage approval", &approval, &base_approval)]

@@ -130,12 +130,12 @@ impl Store {
         // The gate comes before the pool, so writers waiting their turn hold no connection
         // that readers need.
         let gate = self.gate.enter().await;
-        let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Sqlite {
-            // Take SQLite's write lock up front (another process may hold it; the busy
-            // timeout covers that) so a read-then-write transaction never fails on upgrade.
-            sqlx::query("UPDATE settings SET id = id WHERE 0 = 1").execute(&mut *tx).await?;
-        }
+        let tx = match self.backend {
+            // Take SQLite's write lock up front (another process may hold it; the busy timeout
+            // covers that) so a read-then-write transaction never fails on upgrade.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx::new(tx, gate))
     }
 

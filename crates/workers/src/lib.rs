@@ -37,9 +37,11 @@ pub struct Workers {
     mailer: Arc<dyn Mailer>,
     owner: String,
     lease: Span,
-    /// The clock time of the last sweep, and whether the last pass found jobs.
+    /// The clock time of the last sweep, whether the last pass found jobs, and whether the last
+    /// sweep found work.
     last_sweep: Mutex<Option<DateTime<Utc>>>,
     busy: AtomicBool,
+    sweep_found_work: AtomicBool,
 }
 
 impl Workers {
@@ -54,6 +56,7 @@ impl Workers {
             lease: Span::seconds(DEFAULT_LEASE_SECONDS),
             last_sweep: Mutex::new(None),
             busy: AtomicBool::new(false),
+            sweep_found_work: AtomicBool::new(false),
         }
     }
 
@@ -96,19 +99,24 @@ impl Workers {
         Ok(done)
     }
 
-    /// While jobs stream through, the sweeps (a few indexed queries each) run at most once per
-    /// second of the clock rather than once per batch; an idle worker sweeps every pass.
+    /// While jobs stream through and the sweeps find nothing, the sweeps (a few indexed queries
+    /// each) run at most once per second of the clock rather than once per batch. An idle
+    /// worker sweeps every pass, and a sweep that found work is followed by another.
     fn sweep_due(&self, now: DateTime<Utc>) -> bool {
         let last = *self.last_sweep.lock().expect("sweep time");
-        !self.busy.load(Ordering::Relaxed) || last.is_none_or(|t| now - t >= Span::seconds(1) || now < t)
+        !self.busy.load(Ordering::Relaxed)
+            || self.sweep_found_work.load(Ordering::Relaxed)
+            || last.is_none_or(|t| now - t >= Span::seconds(1) || now < t)
     }
 
     async fn sweep(&self, now: DateTime<Utc>) -> Result<usize, gatehouse_app::AppError> {
         *self.last_sweep.lock().expect("sweep time") = Some(now);
-        Ok(self.app.tick_requests().await?
+        let found = self.app.tick_requests().await?
             + self.app.expire_assignments().await?
             + self.app.remind_expiring().await?
-            + self.app.delete_expired_guests().await?)
+            + self.app.delete_expired_guests().await?;
+        self.sweep_found_work.store(found > 0, Ordering::Relaxed);
+        Ok(found)
     }
 
     /// Run until a pass finds nothing to do (tests, and draining at shutdown).

@@ -1,7 +1,9 @@
-//! (c) The floor: per request, one plain SQL transaction over the same pool writing the rows the
-//! pipeline writes for it — the request (with a realistic JSON body), the assignment, a job
-//! inserted then marked done, the group membership, and as many hash-chained audit records as
-//! the real run wrote per request — with the same concurrency.
+//! (c) The floor: per request, plain SQL over the same pool writing the rows the pipeline writes
+//! for it — the request (with a realistic JSON body), the assignment, a job inserted then marked
+//! done, the group membership, and as many hash-chained audit records as the real run wrote per
+//! request — with the same concurrency, in as few transactions as the API allows: one for a
+//! self-service request with no approval (durable before the 201), two when a person decides
+//! (the submit before its 201, the decision before its 204).
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use super::{count, secs, Params};
 
 pub struct Baseline {
     n: usize,
+    decided: bool,
     total: Duration,
     audit_rows: i64,
     pub failures: Vec<String>,
@@ -35,8 +38,9 @@ impl Baseline {
 
     pub fn describe(&self) -> String {
         format!(
-            "{} transactions (request + assignment + job insert/update + membership + {:.2} audit rows each) in {:.2} s",
+            "{} requests in {} (request + assignment + job insert/update + membership + {:.2} audit rows each) in {:.2} s",
             self.n,
+            if self.decided { "two transactions each, submit and decision" } else { "one transaction each" },
             self.audit_rows as f64 / self.n.max(1) as f64,
             secs(self.total)
         )
@@ -57,7 +61,7 @@ fn audits_for(i: usize, n: usize, total: i64) -> i64 {
     (i + 1) * total / n - i * total / n
 }
 
-async fn one(store: &Store, t: Target, user: Uuid, audits: i64) -> anyhow::Result<()> {
+async fn one(store: &Store, t: Target, user: Uuid, audits: i64, decided: bool) -> anyhow::Result<()> {
     let now = Utc::now();
     let (request_id, assignment_id, job_id) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let mut r = AssignmentRequest::new(
@@ -92,6 +96,25 @@ async fn one(store: &Store, t: Target, user: Uuid, audits: i64) -> anyhow::Resul
     .bind(ts(&now))
     .execute(&mut *tx)
     .await?;
+    let mut audits_left = audits;
+    if decided {
+        // The request is durable before the 201 and the decision before the 204: two
+        // transactions, the submit one with its share of the audit records.
+        let submitted = audits / 2;
+        for _ in 0..submitted {
+            tx.audit(audit_record(user, request_id, &t, assignment_id, now));
+        }
+        audits_left -= submitted;
+        tx.commit().await?;
+        tx = store.begin().await?;
+        sqlx::query("UPDATE assignment_requests SET state = $2, body = $3, completed_date_time = $4 WHERE id = $1")
+            .bind(request_id.to_string())
+            .bind(r.state.as_str())
+            .bind(to_json(&r))
+            .bind(ts(&now))
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO assignments (id, access_package_id, assignment_policy_id, target_id, state, status, start_date_time,
          end_date_time, expired_date_time, request_id, created_date_time)
@@ -138,43 +161,62 @@ async fn one(store: &Store, t: Target, user: Uuid, audits: i64) -> anyhow::Resul
         .bind(user.to_string())
         .execute(&mut *tx)
         .await?;
-    let summary = json!({
-        "state": "delivered", "status": "Delivered", "requestType": "userAdd", "accessPackageId": t.package,
-        "policyId": t.policy, "targetId": user, "targetEmail": null, "requestorId": user,
-        "assignmentId": assignment_id, "stages": [], "failure": null,
-    });
-    for _ in 0..audits {
-        let record = AuditRecord {
-            id: Uuid::new_v4(),
-            activity_date_time: now,
-            actor_id: Some(user),
-            actor_display_name: "Bench baseline".into(),
-            activity: "assignmentRequest.baseline".into(),
-            target_type: "assignmentRequest".into(),
-            target_id: request_id.to_string(),
-            before: None,
-            after: Some(summary.clone()),
-            correlation_id: Some(request_id.to_string()),
-        };
-        tx.audit(record);
+    for _ in 0..audits_left {
+        tx.audit(audit_record(user, request_id, &t, assignment_id, now));
     }
     tx.commit().await?;
     Ok(())
 }
 
+fn audit_record(
+    user: Uuid,
+    request_id: Uuid,
+    t: &Target,
+    assignment_id: Uuid,
+    now: chrono::DateTime<Utc>,
+) -> AuditRecord {
+    let summary = json!({
+        "state": "delivered", "status": "Delivered", "requestType": "userAdd", "accessPackageId": t.package,
+        "policyId": t.policy, "targetId": user, "targetEmail": null, "requestorId": user,
+        "assignmentId": assignment_id, "stages": [], "failure": null,
+    });
+    AuditRecord {
+        id: Uuid::new_v4(),
+        activity_date_time: now,
+        actor_id: Some(user),
+        actor_display_name: "Bench baseline".into(),
+        activity: "assignmentRequest.baseline".into(),
+        target_type: "assignmentRequest".into(),
+        target_id: request_id.to_string(),
+        before: None,
+        after: Some(summary),
+        correlation_id: Some(request_id.to_string()),
+    }
+}
+
 /// Write the rows of `p.requests` requests with `audit_rows` audit records in all.
-pub async fn run(store: &Store, fx: &Fixture, group: Uuid, audit_rows: i64, p: Params) -> anyhow::Result<Baseline> {
+pub async fn run(
+    store: &Store,
+    fx: &Fixture,
+    group: Uuid,
+    audit_rows: i64,
+    decided: bool,
+    p: Params,
+) -> anyhow::Result<Baseline> {
     let n = p.requests.min(fx.users.len());
     let users: Arc<Vec<Uuid>> = Arc::new(fx.users.iter().map(|u| u.id).collect());
     let target = Target { package: fx.auto_package, policy: fx.auto_policy, group };
     let ok = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let s = store.clone();
-    let errors = fan_out(n, p.concurrency, ok.clone(), move |i| {
-        let (store, user) = (s.clone(), users[i]);
-        async move { one(&store, target, user, audits_for(i, n, audit_rows)).await.map_err(|e| format!("{e:#}")) }
-    })
-    .await;
+    let errors =
+        fan_out(n, p.concurrency, ok.clone(), move |i| {
+            let (store, user) = (s.clone(), users[i]);
+            async move {
+                one(&store, target, user, audits_for(i, n, audit_rows), decided).await.map_err(|e| format!("{e:#}"))
+            }
+        })
+        .await;
     let total = started.elapsed();
     let mut failures = Vec::new();
     errors.report("baseline transactions", &mut failures);
@@ -182,7 +224,7 @@ pub async fn run(store: &Store, fx: &Fixture, group: Uuid, audit_rows: i64, p: P
     if members != n as i64 {
         failures.push(format!("the baseline wrote {members} memberships, expected {n}"));
     }
-    Ok(Baseline { n, total, audit_rows, failures })
+    Ok(Baseline { n, decided, total, audit_rows, failures })
 }
 
 #[cfg(test)]
