@@ -65,9 +65,34 @@ ensure_test_peers() {
   "$venv/bin/pip" install -q --disable-pip-version-check "msgraph-sdk==1.65.0" "aiosmtpd==1.4.6"
 }
 
+# The Node test peers: oidc-provider (the OpenID Connect providers the sign-in tests sign in at),
+# installed with `npm ci` from the committed lock file, so every machine gets the same tree.
+# After ensure_test_peers, which may recreate target/test-peers.
+ensure_node_peers() {
+  local dir=target/test-peers/node lock=crates/testkit/peers/package-lock.json
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "installing Node.js (apt-get install nodejs npm)"
+    apt_install nodejs npm
+  fi
+  # oidc-provider 9 uses crypto.hash (Node 20.12); Debian 12's nodejs is 18.
+  if ! node -e 'process.exit(typeof require("node:crypto").hash === "function" ? 0 : 1)'; then
+    echo "Node.js $(node --version) is too old for oidc-provider: install Node.js 20.12 or later" \
+      "(Debian 13's nodejs, or NodeSource's) and run this again" >&2
+    exit 1
+  fi
+  if [ -d "$dir/node_modules/oidc-provider" ] && cmp -s "$lock" "$dir/package-lock.json"; then
+    return
+  fi
+  echo "installing the Node test peers (oidc-provider) into $dir"
+  mkdir -p "$dir"
+  cp crates/testkit/peers/package.json "$lock" "$dir/"
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+}
+
 ensure_postgres
 mkdir -p target
 ensure_test_peers
+ensure_node_peers
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install the Rust toolchain (https://rustup.rs) and run this again" >&2
