@@ -19,7 +19,7 @@ use gatehouse_store::{
 };
 use uuid::Uuid;
 
-use crate::audit::created;
+use crate::audit::{created, deleted};
 use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
 
 fn transition(e: TransitionError) -> AppError {
@@ -519,6 +519,33 @@ impl App {
             r.reprocess(now).map_err(transition)
         })
         .await
+    }
+
+    /// `DELETE assignmentRequests/{id}`: administrators remove a closed request's record. The
+    /// rule is [`AssignmentRequest::check_deletable`]; the assignment it delivered is never
+    /// touched, and the audit log keeps the request's summary.
+    pub async fn delete_request(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let me = caller(actor)?;
+        if !is_admin(me) {
+            return Err(AppError::Forbidden(
+                "deleting a request needs the Identity Governance Administrator role".into(),
+            ));
+        }
+        let mut tx = self.store.begin().await?;
+        let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
+        let Some(request) = requests::get_for_update(&mut tx, id, postgres).await? else {
+            return not_found("assignmentRequest", id);
+        };
+        let assignment_active = match request.assignment_id {
+            Some(a) => assignments::get(&mut tx, a).await?.is_some_and(|a| a.is_active()),
+            None => false,
+        };
+        request.check_deletable(assignment_active).map_err(transition)?;
+        requests::delete(&mut tx, id).await?;
+        let before = request.audit_summary();
+        self.audit(&mut tx, actor, deleted("assignmentRequest.delete", "assignmentRequest", id, &before)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A request, visible to administrators, its target, its requestor and its approvers.

@@ -175,6 +175,15 @@ pub enum TransitionError {
     ReprocessWindowClosed,
     #[error("the request is {0}, not delivering")]
     NotDelivering(RequestState),
+    #[error("the request is {0}; cancel it first, then delete it")]
+    CancelBeforeDelete(RequestState),
+    #[error("the request is {0}; it can be deleted once it is closed")]
+    NotClosed(RequestState),
+    #[error(
+        "assignment '{0}', which this request delivered, is still active; remove the assignment first \
+         (an adminRemove request), then delete the request"
+    )]
+    AssignmentStillActive(Uuid),
 }
 
 impl AssignmentRequest {
@@ -261,6 +270,41 @@ impl AssignmentRequest {
                 | RequestState::Scheduled
                 | RequestState::Delivering
         )
+    }
+
+    /// Whether the request record may be deleted (`DELETE assignmentRequests/{id}`). Only a
+    /// closed request: an open one is canceled first. A request that delivered an assignment
+    /// (in whole or in part) is the record of why that access is held, so it stays while the
+    /// assignment is active (Graph: no delete while the request has assignments). Denied and
+    /// canceled requests changed nothing and may always go. The audit log keeps them all.
+    pub fn check_deletable(&self, assignment_active: bool) -> Result<(), TransitionError> {
+        match self.state {
+            RequestState::Denied | RequestState::Canceled => Ok(()),
+            RequestState::Delivered | RequestState::PartiallyDelivered | RequestState::DeliveryFailed => {
+                match self.assignment_id {
+                    Some(id) if assignment_active => Err(TransitionError::AssignmentStillActive(id)),
+                    _ => Ok(()),
+                }
+            }
+            RequestState::Submitted | RequestState::PendingApproval | RequestState::Scheduled => {
+                Err(TransitionError::CancelBeforeDelete(self.state))
+            }
+            RequestState::Delivering | RequestState::UnknownFutureValue => Err(TransitionError::NotClosed(self.state)),
+        }
+    }
+
+    /// What the audit log keeps of a request: enough to explain the decision, not the answers'
+    /// text. (`app::delivery` has a private copy of this shape, to be folded into this one.)
+    pub fn audit_summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "state": self.state, "status": self.status(), "requestType": self.request_type,
+            "accessPackageId": self.access_package_id, "policyId": self.policy_id,
+            "targetId": self.target_id, "targetEmail": self.target_email, "requestorId": self.requestor_id,
+            "assignmentId": self.assignment_id,
+            "stages": self.stages.iter().map(|s| serde_json::json!({"id": s.id, "status": s.status,
+                "approvers": s.approvers, "escalated": s.escalated, "decision": s.decision})).collect::<Vec<_>>(),
+            "failure": self.failure,
+        })
     }
 
     pub fn current_stage(&self) -> Option<usize> {

@@ -194,6 +194,11 @@ impl World {
                 | RequestState::DeliveryFailed
         );
         assert_eq!(r.completed_date_time.is_some(), completed, "completedDateTime iff finished ({:?})", r.state);
+        // Only a finished request may be deleted, and never one whose assignment is still held.
+        assert_eq!(r.check_deletable(false).is_ok(), completed, "deletable iff finished ({:?})", r.state);
+        if r.assignment_id.is_some() && !matches!(r.state, RequestState::Denied | RequestState::Canceled) {
+            assert!(r.check_deletable(true).is_err(), "deletable while its assignment is active ({:?})", r.state);
+        }
         assert!(self.deliveries <= 1 + self.reprocessed, "delivered more often than attempted");
         if r.state == RequestState::Denied {
             assert_eq!(self.deliveries, 0);
@@ -360,4 +365,25 @@ fn failed_delivery_can_be_reprocessed_within_the_window() {
     assert_eq!(w.request.state, RequestState::Delivered);
     assert!(w.request.failure.is_none());
     assert_eq!(w.request.cancel(w.now).unwrap_err(), TransitionError::CannotCancel(RequestState::Delivered));
+}
+
+#[test]
+fn only_closed_requests_may_be_deleted() {
+    let mut w = world(1, false, false, false);
+    assert_eq!(
+        w.request.check_deletable(false),
+        Err(TransitionError::CancelBeforeDelete(RequestState::PendingApproval))
+    );
+    let stage = w.request.stages[0].id;
+    w.request.decide(stage, w.people[1], Verdict::Approve, None, w.now).unwrap();
+    assert_eq!(w.request.check_deletable(false), Err(TransitionError::NotClosed(RequestState::Delivering)));
+    let assignment = Uuid::new_v4();
+    w.request.assignment_id = Some(assignment);
+    w.request.delivery_finished(0, 1, None, w.now).unwrap();
+    assert_eq!(w.request.check_deletable(true), Err(TransitionError::AssignmentStillActive(assignment)));
+    assert_eq!(w.request.check_deletable(false), Ok(()), "once the assignment has ended");
+
+    let mut w = world(1, false, false, false);
+    w.request.cancel(w.now).unwrap();
+    assert_eq!(w.request.check_deletable(true), Ok(()), "a canceled request changed nothing");
 }

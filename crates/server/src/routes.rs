@@ -130,6 +130,7 @@ table! {
     GET em!("/assignmentRequests/filterByCurrentUser(on='createdBy')") => requests::list_created_by_me, "filterAssignmentRequestsByCreator", Authenticated, 200, "assignmentRequests", "Requests the caller made";
     GET em!("/assignmentRequests/filterByCurrentUser(on='approver')") => requests::list_awaiting_me, "filterAssignmentRequestsByApprover", Authenticated, 200, "assignmentRequests", "Requests awaiting the caller's decision";
     GET em!("/assignmentRequests/{id}") => requests::get, "getAssignmentRequest", Authenticated, 200, "assignmentRequests", "Get a request (administrators, its target, requestor and approvers)";
+    DELETE em!("/assignmentRequests/{id}") => requests::delete, "deleteAssignmentRequest", EntitlementWrite, 204, "assignmentRequests", "Delete a closed request's record (409 while open or while the assignment it delivered is active; the audit log keeps it)";
     POST em!("/assignmentRequests/{id}/cancel") => requests::cancel, "cancelAssignmentRequest", AuthenticatedWrite, 204, "assignmentRequests", "Cancel a request before delivery starts";
     POST em!("/assignmentRequests/{id}/reprocess") => requests::reprocess, "reprocessAssignmentRequest", AuthenticatedWrite, 202, "assignmentRequests", "Retry a failed delivery (administrators)";
 
@@ -141,6 +142,7 @@ table! {
 
     GET em!("/assignments") => assignments::list, "listAssignments", EntitlementRead, 200, "assignments", "List assignments ($filter on state, accessPackage/id, assignmentPolicy/id, target/objectId)";
     GET em!("/assignments/filterByCurrentUser(on='target')") => assignments::list_mine, "filterAssignmentsByTarget", Authenticated, 200, "assignments", "The caller's assignments";
+    GET em!("/assignments/filterByCurrentUser(on='createdBy')") => assignments::list_created_by_me, "filterAssignmentsByCreator", Authenticated, 200, "assignments", "Assignments from requests the caller made";
     GET em!("/assignments/{id}") => assignments::get, "getAssignment", Authenticated, 200, "assignments", "Get an assignment (administrators and its target); also serves additionalAccess(accessPackageId='…',incompatibleAccessPackageId='…')";
     POST em!("/assignments/{id}/reprocess") => assignments::reprocess, "reprocessAssignment", AuthenticatedWrite, 202, "assignments", "Push the package's roles to the target again (administrators)";
 

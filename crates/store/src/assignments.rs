@@ -131,6 +131,16 @@ pub fn targeting(user: Uuid) -> Where {
     Where::new().and_eq("t.target_id = {}", Param::Text(user.to_string()))
 }
 
+/// Assignments whose originating request (the add that created them, not a later update or
+/// removal, which also name the assignment) was made by `user`.
+pub fn created_by(user: Uuid) -> Where {
+    Where::new().and_eq(
+        "t.id IN (SELECT assignment_id FROM assignment_requests WHERE requestor_id = {}
+          AND request_type IN ('userAdd', 'adminAdd', 'systemAdd') AND assignment_id IS NOT NULL)",
+        Param::Text(user.to_string()),
+    )
+}
+
 /// Whether another active assignment of `target` still grants this role (then a revoke must
 /// leave it in place: two packages may grant the same group membership).
 pub async fn role_still_granted(

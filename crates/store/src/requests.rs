@@ -124,6 +124,17 @@ pub async fn get(conn: &mut Tx, id: Uuid) -> Result<Option<AssignmentRequest>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// Delete a request record and its approver rows. The caller decides whether it may go; jobs
+/// that named it stay as they are (their outcomes no longer change any request).
+pub async fn delete(conn: &mut Tx, id: Uuid) -> Result<()> {
+    sqlx::query("DELETE FROM approval_assignees WHERE request_id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM assignment_requests WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Lock a request for a decision: on PostgreSQL `FOR UPDATE`, so two approvers deciding at
 /// once are serialised; SQLite transactions already hold the write lock.
 pub async fn get_for_update(conn: &mut Tx, id: Uuid, postgres: bool) -> Result<Option<AssignmentRequest>> {

@@ -1,5 +1,7 @@
 //! Setups many scenarios share, built through the API like an administrator would.
 
+pub mod partner;
+
 use serde_json::{json, Value};
 
 use crate::{TestServer, EM};

@@ -2,8 +2,10 @@
 //! directory group exactly once, a role two packages grant survives removing one, and a
 //! failing delivery is retried, reported on the request, and reprocessed.
 
+use gatehouse_testkit::fixtures::partner::{self, as_user, org_policy, submit, user_add};
 use gatehouse_testkit::gatehouse_app::Actor;
 use gatehouse_testkit::{both_backends, json, TestServer, EM};
+use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -182,4 +184,67 @@ async fn failed_delivery_is_reported_and_reprocessed(s: TestServer) {
     assert_eq!(members(&s, &setup.group).await, vec![setup.user.clone()]);
 }
 
-both_backends!(grant_and_revoke_reach_the_group_once, failed_delivery_is_reported_and_reprocessed);
+/// A group connector whose directory is down.
+struct Unreachable;
+
+impl gatehouse_workers::connector::Connector for Unreachable {
+    fn origin_system(&self) -> &str {
+        "AadGroup"
+    }
+    fn grant<'a>(&'a self, _: &'a gatehouse_app::delivery::Grant) -> gatehouse_workers::connector::ConnectorFuture<'a> {
+        Box::pin(async { Err(gatehouse_workers::connector::ConnectorError("the directory is unreachable".into())) })
+    }
+    fn revoke<'a>(
+        &'a self,
+        g: &'a gatehouse_app::delivery::Grant,
+    ) -> gatehouse_workers::connector::ConnectorFuture<'a> {
+        self.grant(g)
+    }
+}
+
+/// The same over HTTP, for a guest's request: the failure and its reason are visible to the
+/// requestor, only administrators reprocess, and a delivered request cannot be reprocessed.
+async fn failed_delivery_is_reprocessed(s: TestServer) {
+    let w = partner::world(&s).await;
+    let policy = org_policy(&s, &w, &w.package, vec![]).await;
+    let created = submit(&s, &w.ana, user_add(&w.package, &policy, "PO-000006")).await;
+    assert_eq!(created["state"], "delivering", "no approval needed");
+    let request = partner::id(&created);
+    let down = gatehouse_workers::Workers::new(s.app.clone(), std::sync::Arc::new(gatehouse_workers::LogMailer))
+        .with_connector(std::sync::Arc::new(Unreachable));
+    let path = format!("{EM}/assignmentRequests/{request}");
+    for _ in 0..10 {
+        down.run_until_idle().await.expect("workers");
+        if as_user(&s, &w.ana, &path).await.expect(200)["state"] != "delivering" {
+            break;
+        }
+        s.clock.advance(chrono::Duration::hours(1)); // past the retry backoff
+    }
+    let r = as_user(&s, &w.ana, &format!("{path}?$expand=assignment")).await.expect(200);
+    assert_eq!(r["state"], "deliveryFailed", "{r}");
+    assert_eq!(r["status"], "DeliveryFailed");
+    assert!(r["failureReason"].as_str().unwrap().contains("unreachable"), "{r}");
+    assert_eq!(r["assignment"]["state"], "deliveryFailed");
+
+    let reprocess = format!("{path}/reprocess");
+    s.call(Method::POST, &reprocess, &w.ana.token, None).await.expect_error(403, "Identity Governance Administrator");
+    let reply = s.call(Method::POST, &reprocess, &s.admin_token, None).await;
+    assert_eq!(reply.status.as_u16(), 202, "{}", reply.body);
+    assert_eq!(as_user(&s, &w.ana, &path).await.expect(200)["state"], "delivering");
+    s.run_workers().await;
+    let r = as_user(&s, &w.ana, &format!("{path}?$expand=assignment")).await.expect(200);
+    assert_eq!(r["state"], "delivered", "{r}");
+    assert!(r.get("failureReason").is_none());
+    assert_eq!(r["assignment"]["state"], "delivered");
+    assert_eq!(
+        partner::ids(&s.get(&format!("/v1.0/groups/{}/members", w.group)).await.expect(200)),
+        vec![w.ana.id.clone()]
+    );
+    s.post(&reprocess, json!({})).await.expect_error(409, "delivery failed");
+}
+
+both_backends!(
+    grant_and_revoke_reach_the_group_once,
+    failed_delivery_is_reported_and_reprocessed,
+    failed_delivery_is_reprocessed,
+);

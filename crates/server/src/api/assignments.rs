@@ -102,6 +102,17 @@ pub async fn list_mine(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: 
     list_scoped(&s, &ctx, &o, gatehouse_store::assignments::targeting(c.0.user_id)).await
 }
 
+/// `assignments/filterByCurrentUser(on='createdBy')`: assignments from requests the caller made
+/// (for themselves or, as an administrator, for others).
+pub async fn list_created_by_me(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    OData(o): OData,
+    c: Caller,
+) -> ApiResult<Response> {
+    list_scoped(&s, &ctx, &o, gatehouse_store::assignments::created_by(c.0.user_id)).await
+}
+
 /// `additionalAccess(accessPackageId='a',incompatibleAccessPackageId='b')`: the arguments.
 fn additional_access_args(segment: &str) -> ApiResult<Option<(Uuid, Uuid)>> {
     let Some(inner) = segment.strip_prefix("additionalAccess(").and_then(|r| r.strip_suffix(')')) else {

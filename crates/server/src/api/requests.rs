@@ -1,5 +1,6 @@
-//! `/assignmentRequests` (submit, read, cancel, reprocess, the caller's requests) and the My
-//! Access reads on `/accessPackages`: what the caller may request, and under which policies.
+//! `/assignmentRequests` (submit, read, cancel, reprocess, delete, the caller's requests) and
+//! the My Access reads on `/accessPackages`: what the caller may request, and under which
+//! policies.
 
 use std::collections::HashMap;
 
@@ -169,6 +170,12 @@ pub async fn get(
 
 pub async fn cancel(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     s.app.cancel_request(&c.actor(), guid(&id, "assignmentRequest")?).await?;
+    Ok(odata::no_content())
+}
+
+/// 204: a closed request's record is gone (its assignment and audit records stay).
+pub async fn delete(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    s.app.delete_request(&c.actor(), guid(&id, "assignmentRequest")?).await?;
     Ok(odata::no_content())
 }
 
