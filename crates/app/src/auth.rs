@@ -15,9 +15,7 @@ use crate::{Actor, App, AppError, Result};
 pub const TOKEN_PREFIX: &str = "ghp_";
 
 pub fn generate_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!("{TOKEN_PREFIX}{}", random_secret())
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -34,6 +32,36 @@ pub struct TokenInfo {
     pub description: Option<String>,
 }
 
+/// The principal of an enabled directory user, with the scopes of the credential they used.
+pub(crate) async fn principal_of(
+    conn: &mut gatehouse_store::Conn,
+    user_id: Uuid,
+    scopes: Vec<TokenScope>,
+) -> Result<Principal> {
+    let user = directory::get_user(conn, user_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".into()))?;
+    // Blocked guests are disabled too: their tokens and sessions stop at once.
+    if !user.account_enabled {
+        return Err(AppError::Unauthenticated("the account is disabled".into()));
+    }
+    Ok(Principal {
+        user_id: user.id,
+        display_name: user.display_name,
+        user_type: user.user_type,
+        directory_roles: directory::directory_roles(conn, user.id).await?,
+        catalog_roles: directory::catalog_roles(conn, user.id).await?,
+        scopes,
+    })
+}
+
+/// A fresh random secret: 256 bits, URL-safe.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 impl App {
     /// Resolve a bearer token to its principal, or refuse it.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
@@ -46,18 +74,7 @@ impl App {
         if token.revoked || token.expires_date_time.is_some_and(|e| e <= self.now()) {
             return Err(refuse());
         }
-        let user = directory::get_user(&mut conn, token.user_id).await?.ok_or_else(refuse)?;
-        if !user.account_enabled {
-            return Err(AppError::Unauthenticated("the account is disabled".into()));
-        }
-        Ok(Principal {
-            user_id: user.id,
-            display_name: user.display_name,
-            user_type: user.user_type,
-            directory_roles: directory::directory_roles(&mut conn, user.id).await?,
-            catalog_roles: directory::catalog_roles(&mut conn, user.id).await?,
-            scopes: token.scopes,
-        })
+        principal_of(&mut conn, token.user_id, token.scopes).await
     }
 
     /// Create a token for a directory user. Returns the secret, which is stored only hashed.

@@ -13,7 +13,9 @@ pub mod my_access;
 pub mod packages;
 pub mod policies;
 pub mod requests;
+pub mod sessions;
 pub mod settings;
+pub mod sign_in;
 
 mod audit;
 
@@ -122,11 +124,18 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Wakes the in-process workers after a commit that queued work.
     pub work: Arc<tokio::sync::Notify>,
+    /// When sign-in sessions time out.
+    pub session_policy: gatehouse_domain::session::SessionPolicy,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        App { store, clock, work: Arc::new(tokio::sync::Notify::new()) }
+        App { store, clock, work: Arc::new(tokio::sync::Notify::new()), session_policy: Default::default() }
+    }
+
+    pub fn with_session_policy(mut self, policy: gatehouse_domain::session::SessionPolicy) -> Self {
+        self.session_policy = policy;
+        self
     }
 
     pub(crate) fn wake_workers(&self) {

@@ -66,7 +66,7 @@ impl App {
         for (sent, days) in [(2i64, 1i64), (1, 14)] {
             let due = {
                 let mut conn = self.store.conn().await?;
-                assignments::ending_before(&mut conn, now + Span::days(days), sent, SWEEP_BATCH).await?
+                assignments::ending_before(&mut conn, now, now + Span::days(days), sent, SWEEP_BATCH).await?
             };
             let mut tx = self.store.begin().await?;
             for a in due {
@@ -106,6 +106,9 @@ impl App {
             return Ok(());
         }
         directory::set_blocked(conn, target, Some(self.now())).await?;
+        // A disabled account is refused on every request anyway; ending the sessions makes the
+        // session list say so too.
+        gatehouse_store::sessions::end_all_for_user(conn, target, self.now()).await?;
         let after = directory::get_user(conn, target).await?.unwrap_or(user.clone());
         self.audit(conn, actor, updated("user.block", "user", target, &user, &after)).await?;
         Ok(())

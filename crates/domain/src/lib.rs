@@ -22,6 +22,7 @@ pub mod principal;
 pub mod question;
 pub mod request;
 pub mod request_input;
+pub mod session;
 pub mod settings;
 pub mod subject_set;
 

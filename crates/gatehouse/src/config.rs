@@ -38,6 +38,11 @@ pub struct Config {
     pub smtp_tls: String,
     /// Seconds before a job whose worker died is taken over by another.
     pub job_lease_seconds: i64,
+    /// The host organization's OpenID Connect provider (issuer URL), where members sign in.
+    /// Register Gatehouse there with the redirect URI `<public_url>/signin/callback`.
+    pub host_oidc_issuer: Option<String>,
+    pub host_oidc_client_id: Option<String>,
+    pub host_oidc_client_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +63,9 @@ impl Default for Config {
             smtp_from: "gatehouse@localhost".into(),
             smtp_tls: "starttls".into(),
             job_lease_seconds: gatehouse_workers::DEFAULT_LEASE_SECONDS,
+            host_oidc_issuer: None,
+            host_oidc_client_id: None,
+            host_oidc_client_secret: None,
         }
     }
 }
@@ -78,6 +86,9 @@ const KEYS: &[&str] = &[
     "smtp_from",
     "smtp_tls",
     "job_lease_seconds",
+    "host_oidc_issuer",
+    "host_oidc_client_id",
+    "host_oidc_client_secret",
 ];
 
 impl Config {
@@ -127,6 +138,23 @@ impl Config {
             tls: self.smtp_tls.parse().map_err(anyhow::Error::msg)?,
         };
         Ok(std::sync::Arc::new(gatehouse_workers::SmtpMailer::new(&settings).map_err(anyhow::Error::msg)?))
+    }
+
+    /// The host provider, when all three settings are given; an error when only some are.
+    pub fn host_oidc(&self) -> anyhow::Result<Option<gatehouse_server::sign_in::oidc::ProviderConfig>> {
+        match (&self.host_oidc_issuer, &self.host_oidc_client_id, &self.host_oidc_client_secret) {
+            (None, None, None) => Ok(None),
+            (Some(issuer), Some(client_id), Some(client_secret)) => {
+                Ok(Some(gatehouse_server::sign_in::oidc::ProviderConfig {
+                    issuer: issuer.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: client_secret.clone(),
+                }))
+            }
+            _ => anyhow::bail!(
+                "host_oidc_issuer, host_oidc_client_id and host_oidc_client_secret go together: set all three or none"
+            ),
+        }
     }
 
     pub fn public_url(&self) -> String {

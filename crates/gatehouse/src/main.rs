@@ -44,6 +44,12 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print a one-time browser sign-in link (valid 15 minutes) for a directory user
+    /// (default: the first administrator). Works on the database directly.
+    SigninLink {
+        #[arg(long)]
+        user: Option<uuid::Uuid>,
+    },
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -141,7 +147,11 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "gatehouse listening");
-    let server_config = ServerConfig { public_url: config.public_url.clone(), max_body_bytes: config.max_body_bytes };
+    let server_config = ServerConfig {
+        public_url: config.public_url.clone(),
+        max_body_bytes: config.max_body_bytes,
+        host_oidc: config.host_oidc()?,
+    };
     // One signal stops both the HTTP server and the workers.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = gatehouse_workers::Workers::new(app.clone(), config.mailer()?)
@@ -188,6 +198,13 @@ async fn main() -> anyhow::Result<()> {
                 // Printed once, on stdout for the operator, never logged.
                 println!("First start: created the administrator '{}' ({}).", user.display_name, user.id);
                 println!("Administrator token (shown once; keep it secret): {token}");
+                let link = app.create_bootstrap_link(user.id).await?;
+                println!(
+                    "Sign in in a browser (one use, valid {} minutes): {}/signin/link?code={link}",
+                    gatehouse_app::sessions::BOOTSTRAP_LINK_MINUTES,
+                    config.public_url()
+                );
+                println!("Another link later: gatehouse signin-link");
             }
             run_server(app, &config).await
         }
@@ -222,6 +239,20 @@ async fn main() -> anyhow::Result<()> {
             let (secret, info) = app.create_token(&Actor::system(), user, vec![scope], description).await?;
             println!("token {} for user {} ({}):", info.id, info.user_id, scope);
             println!("{secret}");
+            Ok(())
+        }
+        Command::SigninLink { user } => {
+            let app = open(&config).await?;
+            let user = match user {
+                Some(u) => u,
+                None => first_administrator(&app).await?,
+            };
+            let link = app.create_bootstrap_link(user).await?;
+            println!(
+                "one-time sign-in link for user {user} (valid {} minutes):",
+                gatehouse_app::sessions::BOOTSTRAP_LINK_MINUTES
+            );
+            println!("{}/signin/link?code={link}", config.public_url());
             Ok(())
         }
         Command::Audit(AuditCommand::Verify) => {

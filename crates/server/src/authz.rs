@@ -1,15 +1,19 @@
 //! The one place that decides whether a call may proceed: it looks up the matched route's
-//! permission in the route table, authenticates the bearer token, and asks the principal.
+//! permission in the route table, authenticates the caller (a bearer token, or a session
+//! cookie with its CSRF token on state-changing calls), and asks the principal.
 //! Deny by default: a route missing from the table needs an authenticated caller at least.
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use gatehouse_domain::principal::Permission;
+use gatehouse_domain::principal::{Permission, Principal};
+use gatehouse_domain::session::Session;
 
 use crate::error::ApiError;
+use crate::sign_in::cookie::{self, CSRF_HEADER, SESSION_COOKIE};
 use crate::state::AppState;
 
 fn unauthenticated(message: &str) -> Response {
@@ -18,32 +22,97 @@ fn unauthenticated(message: &str) -> Response {
     r
 }
 
-pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
-    let permission = state.routes.permission(req.method(), &path).unwrap_or(Permission::Authenticated);
-    if permission == Permission::Anonymous {
-        return next.run(req).await;
-    }
-    let token = req
-        .headers()
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         // The scheme name is case-insensitive (RFC 9110 §11.1).
         .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
-        .map(|(_, token)| token.trim())
-        .map(str::to_owned);
-    let Some(token) = token else {
-        return unauthenticated("this request needs a bearer token (Authorization: Bearer <token>)");
+        .map(|(_, token)| token.trim().to_owned())
+}
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A cookie-authenticated call that changes state must prove it comes from our own pages:
+/// the `X-CSRF-Token` header, or the `csrf` field of a form. Returns the request, rebuilt when
+/// its body had to be read.
+async fn check_csrf(state: &AppState, req: Request, session: &Session) -> Result<Request, Response> {
+    let refuse = |m: &str| ApiError::forbidden(m).into_response();
+    if let Some(sent) = req.headers().get(CSRF_HEADER) {
+        return match sent.to_str() {
+            Ok(sent) if cookie::same_secret(sent, &session.csrf_token) => Ok(req),
+            _ => Err(refuse("the CSRF token does not match this session")),
+        };
+    }
+    let form = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(refuse("a signed-in browser must send the X-CSRF-Token header with this call"));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, state.config.max_body_bytes)
+        .await
+        .map_err(|_| ApiError::bad_request("could not read the form").into_response())?;
+    let sent = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+    match sent {
+        Some(sent) if cookie::same_secret(&sent, &session.csrf_token) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
+        Some(_) => Err(refuse("the CSRF token does not match this session")),
+        None => Err(refuse("the form is missing its CSRF token; reload the page and try again")),
+    }
+}
+
+pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
+    let permission = state.routes.permission(req.method(), &path).unwrap_or(Permission::Authenticated);
+    let token = bearer(req.headers());
+    let session_secret = cookie::read(req.headers(), SESSION_COOKIE);
+    if permission == Permission::Anonymous {
+        // Open pages still greet a signed-in person; a bad cookie there is simply ignored.
+        if let (None, Some(secret)) = (&token, &session_secret) {
+            if let Ok((principal, session)) = state.app.session_principal(secret).await {
+                req.extensions_mut().insert(principal);
+                req.extensions_mut().insert(session);
+            }
+        }
+        return next.run(req).await;
+    }
+    let authenticated = match (token, session_secret) {
+        (Some(token), _) => state.app.authenticate(&token).await.map(|p| (p, None)),
+        (None, Some(secret)) => state.app.session_principal(&secret).await.map(|(p, s)| (p, Some(s))),
+        (None, None) => {
+            return unauthenticated("sign in, or send a bearer token (Authorization: Bearer <token>)");
+        }
     };
-    let principal = match state.app.authenticate(&token).await {
-        Ok(p) => p,
+    let (principal, session): (Principal, Option<Session>) = match authenticated {
+        Ok(found) => found,
         Err(gatehouse_app::AppError::Unauthenticated(m)) => return unauthenticated(&m),
         Err(e) => return ApiError::from(e).into_response(),
     };
+    if let Some(session) = &session {
+        if changes_state(req.method()) {
+            req = match check_csrf(&state, req, session).await {
+                Ok(req) => req,
+                Err(refused) => {
+                    tracing::info!(user = %principal.user_id, route = %path, "refused: CSRF check failed");
+                    return refused;
+                }
+            };
+        }
+    }
     if let Err(denied) = principal.may(permission) {
         tracing::info!(user = %principal.user_id, route = %path, "forbidden: {}", denied.0);
         return ApiError::forbidden(denied.0).into_response();
     }
     req.extensions_mut().insert(principal);
+    if let Some(session) = session {
+        req.extensions_mut().insert(session);
+    }
     next.run(req).await
 }

@@ -11,6 +11,7 @@ pub mod odata;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
+pub mod sign_in;
 pub mod state;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,7 @@ pub fn router(app: App, config: ServerConfig) -> Router {
         metrics: Arc::new(metrics::Metrics::default()),
         routes: Arc::new(routes::RouteIndex::new(specs.clone())),
         openapi: Arc::new(openapi::document(&specs)),
+        relying_party: Arc::new(sign_in::oidc::RelyingParty::default()),
     };
     let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
     for r in table {
@@ -89,7 +91,11 @@ pub fn router(app: App, config: ServerConfig) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::map_response(graph_error_shape))
         .layer(axum::middleware::from_fn(request_id::middleware))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path only: query strings carry one-time codes (sign-in links, OIDC
+        // callbacks) that must never reach a log.
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &Request| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),
+        ))
         .with_state(state)
 }
 

@@ -13,6 +13,8 @@ use crate::api::{
     approvals, assignments, audit, catalogs, connected_organizations as orgs, directory, ops, packages, policies,
     requests, settings,
 };
+use crate::sign_in::handlers as sign_in;
+use crate::sign_in::provider as sign_in_provider;
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]
@@ -72,6 +74,14 @@ table! {
     GET "/readyz" => ops::readyz, "readyz", Anonymous, 200, "operations", "Readiness probe: the database answers";
     GET "/metrics" => ops::metrics, "metrics", Anonymous, 200, "operations", "Prometheus metrics";
     GET "/openapi.json" => ops::openapi, "openapi", Anonymous, 200, "operations", "This OpenAPI document";
+    GET "/" => sign_in::home, "home", Anonymous, 200, "signIn", "Who you are signed in as (303 to /signin when not signed in)";
+    GET "/signin" => sign_in::sign_in_page, "signInPage", Anonymous, 200, "signIn", "The ways to sign in";
+    GET "/signin/link" => sign_in::bootstrap_link, "redeemSignInLink", Anonymous, 303, "signIn", "Use a one-time sign-in link (?code=…): starts a session";
+    GET "/signin/host" => sign_in_provider::host, "signInAtHost", Anonymous, 303, "signIn", "Sign in at the host organization's identity provider (members)";
+    GET "/signin/callback" => sign_in_provider::callback, "signInCallback", Anonymous, 303, "signIn", "Where identity providers send the browser back (code, state)";
+    POST "/signout" => sign_in::sign_out, "signOut", Authenticated, 303, "signIn", "End this browser session (form with its csrf field)";
+    GET "/gatehouse/sessions" => sign_in::list_sessions, "listSessions", Authenticated, 200, "signIn", "The caller's sign-in sessions, newest first";
+    DELETE "/gatehouse/sessions/{id}" => sign_in::end_session, "endSession", AuthenticatedWrite, 204, "signIn", "End one of the caller's sessions (directory administrators: anyone's)";
 
     GET em!("/connectedOrganizations") => orgs::list, "listConnectedOrganizations", EntitlementRead, 200, "connectedOrganizations", "List connected organizations ($filter, $search by name or domain)";
     POST em!("/connectedOrganizations") => orgs::create, "createConnectedOrganization", EntitlementWrite, 201, "connectedOrganizations", "Create a connected organization";

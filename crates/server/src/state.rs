@@ -14,11 +14,13 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// The host organization's OpenID Connect provider, where members sign in.
+    pub host_oidc: Option<crate::sign_in::oidc::ProviderConfig>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { public_url: None, max_body_bytes: 1024 * 1024 }
+        ServerConfig { public_url: None, max_body_bytes: 1024 * 1024, host_oidc: None }
     }
 }
 
@@ -29,4 +31,5 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub routes: Arc<RouteIndex>,
     pub openapi: Arc<String>,
+    pub relying_party: Arc<crate::sign_in::oidc::RelyingParty>,
 }

@@ -177,17 +177,20 @@ pub async fn ended(conn: &mut Tx, now: chrono::DateTime<chrono::Utc>, limit: i64
     found.iter().map(from_row).collect()
 }
 
-/// Active assignments ending before `horizon` that have had fewer than `reminders` reminders.
+/// Active assignments ending after `now` but before `horizon` that have had fewer than
+/// `reminders` reminders. (One that has ended already gets no reminder: expiry is its news.)
 pub async fn ending_before(
     conn: &mut Tx,
+    now: chrono::DateTime<chrono::Utc>,
     horizon: chrono::DateTime<chrono::Utc>,
     reminders: i64,
     limit: i64,
 ) -> Result<Vec<Assignment>> {
     let found = sqlx::query(
-        "SELECT * FROM assignments WHERE state <> 'expired' AND end_date_time <= $1 AND reminders_sent < $2
-         ORDER BY end_date_time LIMIT $3",
+        "SELECT * FROM assignments WHERE state <> 'expired' AND end_date_time > $1 AND end_date_time <= $2
+         AND reminders_sent < $3 ORDER BY end_date_time LIMIT $4",
     )
+    .bind(ts(&now))
     .bind(ts(&horizon))
     .bind(reminders)
     .bind(limit)

@@ -348,3 +348,42 @@ pub async fn blocked_before(conn: &mut Tx, cutoff: chrono::DateTime<chrono::Utc>
         .await?;
     found.iter().map(|r| rows::uuid(r, "id")).collect()
 }
+
+/// The user an identity provider's subject is linked to.
+pub async fn find_by_identity(conn: &mut Tx, issuer: &str, subject: &str) -> Result<Option<Uuid>> {
+    let row = sqlx::query("SELECT user_id FROM user_identities WHERE issuer = $1 AND issuer_assigned_id = $2")
+        .bind(issuer.to_owned())
+        .bind(subject.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| rows::uuid(&r, "user_id")).transpose()
+}
+
+/// Link an identity to a user (first sign-in through a provider).
+pub async fn add_identity(conn: &mut Tx, user: Uuid, identity: &ObjectIdentity) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO user_identities (user_id, sign_in_type, issuer, issuer_assigned_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(user.to_string())
+    .bind(identity.sign_in_type.clone())
+    .bind(identity.issuer.clone())
+    .bind(identity.issuer_assigned_id.clone())
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| {
+        conflict_on_unique(e, || {
+            format!("identity {} / {} already belongs to another user", identity.issuer, identity.issuer_assigned_id)
+        })
+    })?;
+    Ok(())
+}
+
+/// Users of a type whose mail or user principal name is this address (lower-cased on write).
+pub async fn find_by_address(conn: &mut Tx, address: &str, user_type: UserType) -> Result<Vec<Uuid>> {
+    let found = sqlx::query("SELECT id FROM users WHERE (mail = $1 OR user_principal_name = $1) AND user_type = $2")
+        .bind(address.to_lowercase())
+        .bind(user_type.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+    found.iter().map(|r| rows::uuid(r, "id")).collect()
+}

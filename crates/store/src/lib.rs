@@ -16,6 +16,7 @@ pub mod policies;
 pub mod query;
 pub mod requests;
 pub mod rows;
+pub mod sessions;
 pub mod settings;
 pub mod tokens;
 mod write_tx;

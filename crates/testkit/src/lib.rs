@@ -111,6 +111,21 @@ async fn connect_postgres() -> (Store, String, String) {
 
 /// Boot a server on `backend`.
 pub async fn spawn(backend: Backend) -> TestServer {
+    spawn_with(backend, |_| async {
+        (ServerConfig { public_url: None, max_body_bytes: 64 * 1024, host_oidc: None }, ())
+    })
+    .await
+    .0
+}
+
+/// Boot a server on `backend` whose configuration depends on its own address (an identity
+/// provider must know the callback URL before the server knows the provider): `configure` gets
+/// the base URL and returns the configuration and whatever must live as long as the test.
+pub async fn spawn_with<T, F, Fut>(backend: Backend, configure: F) -> (TestServer, T)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = (ServerConfig, T)>,
+{
     let (store, dir, pg_database, database_url) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -129,7 +144,7 @@ pub async fn spawn(backend: Backend) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base_url = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let config = ServerConfig { public_url: None, max_body_bytes: 64 * 1024 };
+    let (config, kept) = configure(base_url.clone()).await;
     let server_app = app.clone();
     tokio::spawn(async move {
         gatehouse_server::serve(listener, server_app, config, async {
@@ -138,7 +153,7 @@ pub async fn spawn(backend: Backend) -> TestServer {
         .await
         .expect("server");
     });
-    TestServer {
+    let server = TestServer {
         base_url,
         database_url,
         admin_token,
@@ -149,7 +164,8 @@ pub async fn spawn(backend: Backend) -> TestServer {
         shutdown: Some(tx),
         _dir: dir,
         pg_database,
-    }
+    };
+    (server, kept)
 }
 
 impl TestServer {

@@ -149,10 +149,10 @@ async fn sweep_query_costs(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
     let due = assignments::ended(&mut conn, now, 500).await?.len();
     let ended = t.elapsed();
     let t = Instant::now();
-    assignments::ending_before(&mut conn, now + chrono::Duration::days(1), 2, 500).await?;
+    assignments::ending_before(&mut conn, now, now + chrono::Duration::days(1), 2, 500).await?;
     let day = t.elapsed();
     let t = Instant::now();
-    assignments::ending_before(&mut conn, now + chrono::Duration::days(14), 1, 500).await?;
+    assignments::ending_before(&mut conn, now, now + chrono::Duration::days(14), 1, 500).await?;
     let fortnight = t.elapsed();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     Ok(format!(

@@ -1,0 +1,190 @@
+//! Sign-in pages and session endpoints that do not depend on an identity provider.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Extension;
+use gatehouse_app::sessions::ClientInfo;
+use gatehouse_domain::principal::{DirectoryRole, Principal};
+use gatehouse_domain::session::{AuthMethod, Session};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::cookie::{self, SESSION_COOKIE};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub error: bool,
+    pub link: Option<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "signed_in.html")]
+struct SignedInPage<'a> {
+    display_name: &'a str,
+    who: String,
+    method: &'a str,
+    issuer: Option<&'a str>,
+    csrf: &'a str,
+}
+
+/// Render a page; a template error is a bug, answered like any other 500.
+pub fn page(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "generalException", "the page could not be rendered")
+                .into_response()
+        }
+    }
+}
+
+pub fn message(status: StatusCode, title: &str, message: &str, link: Option<(&str, &str)>) -> Response {
+    page(status, &MessagePage { title, message, error: status.is_client_error(), link })
+}
+
+pub fn client_info(headers: &HeaderMap) -> ClientInfo {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    ClientInfo {
+        // Only meaningful behind a proxy that sets it; informational, never trusted for access.
+        ip: header("x-forwarded-for").and_then(|v| v.split(',').next().map(|ip| ip.trim().to_owned())),
+        user_agent: header("user-agent"),
+    }
+}
+
+fn method_name(m: AuthMethod) -> &'static str {
+    match m {
+        AuthMethod::HostOidc => "your organization's account",
+        AuthMethod::PartnerOidc => "your organization's own sign-in",
+        AuthMethod::EmailPasscode => "a one-time passcode sent by email",
+        AuthMethod::BootstrapLink => "the one-time administrator link",
+    }
+}
+
+/// `/`: who you are signed in as, or where to sign in.
+pub async fn home(
+    State(s): State<AppState>,
+    principal: Option<Extension<Principal>>,
+    session: Option<Extension<Session>>,
+) -> ApiResult<Response> {
+    let (Some(Extension(p)), Some(Extension(session))) = (principal, session) else {
+        return Ok((StatusCode::SEE_OTHER, [(LOCATION, "/signin")]).into_response());
+    };
+    let user = s.app.get_user(p.user_id).await?;
+    let who = match user.connected_organization_id {
+        Some(org) => {
+            let org = s.app.get_connected_organization(org).await?;
+            format!("Guest of {}.", org.display_name)
+        }
+        None if p.directory_roles.contains(&DirectoryRole::GlobalAdministrator) => {
+            "Member of the host organization; global administrator.".to_owned()
+        }
+        None => format!("{} of the host organization.", user.user_type),
+    };
+    Ok(page(
+        StatusCode::OK,
+        &SignedInPage {
+            display_name: &user.display_name,
+            who,
+            method: method_name(session.auth_method),
+            issuer: session.identity_issuer.as_deref(),
+            csrf: &session.csrf_token,
+        },
+    ))
+}
+
+/// `/signin`: the ways in this installation offers.
+pub async fn sign_in_page(State(s): State<AppState>) -> Response {
+    if s.config.host_oidc.is_some() {
+        return message(
+            StatusCode::OK,
+            "Sign in to Gatehouse",
+            "Members of the host organization sign in with their organization account.",
+            Some(("/signin/host", "Sign in with your organization account")),
+        );
+    }
+    message(
+        StatusCode::OK,
+        "Sign in to Gatehouse",
+        "Sign in with the link your administrator gave you. On a fresh install, the first administrator's \
+         one-time link is printed when the server starts.",
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    code: Option<String>,
+}
+
+/// `/signin/link?code=…`: the first administrator's one-time link.
+pub async fn bootstrap_link(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<LinkQuery>) -> Response {
+    let code = q.code.unwrap_or_default();
+    match s.app.redeem_bootstrap_link(&code, client_info(&headers)).await {
+        Ok(signed) => cookie::signed_in(&s, &signed, "/"),
+        Err(gatehouse_app::AppError::Unauthenticated(m)) => {
+            message(StatusCode::UNAUTHORIZED, "This link does not work", &m, Some(("/signin", "Sign in")))
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// `POST /signout`: end this session (the authorization layer checked its CSRF token).
+pub async fn sign_out(
+    State(s): State<AppState>,
+    c: Caller,
+    session: Option<Extension<Session>>,
+) -> ApiResult<Response> {
+    let Some(Extension(session)) = session else {
+        return Err(ApiError::bad_request("sign-out ends a browser session; this call used a bearer token"));
+    };
+    s.app.end_session(&c.actor(), session.id).await?;
+    let mut r = (StatusCode::SEE_OTHER, [(LOCATION, "/signin")]).into_response();
+    r.headers_mut().append(SET_COOKIE, cookie::set(&s, SESSION_COOKIE, None, 0));
+    Ok(r)
+}
+
+fn render_session(s: &Session, current: Option<Uuid>) -> serde_json::Value {
+    json!({
+        "id": s.id, "authMethod": s.auth_method.as_str(), "identityIssuer": s.identity_issuer,
+        "createdDateTime": s.created_date_time, "lastSeenDateTime": s.last_seen_date_time,
+        "expiresDateTime": s.expires_date_time, "endedDateTime": s.ended_date_time,
+        "clientIp": s.client_ip, "userAgent": s.user_agent, "current": Some(s.id) == current,
+    })
+}
+
+/// `GET /gatehouse/sessions`: the caller's sessions, newest first.
+pub async fn list_sessions(
+    State(s): State<AppState>,
+    c: Caller,
+    session: Option<Extension<Session>>,
+) -> ApiResult<Response> {
+    let current = session.map(|Extension(s)| s.id);
+    let list = s.app.list_sessions(c.0.user_id).await?;
+    let value: Vec<_> = list.iter().map(|x| render_session(x, current)).collect();
+    Ok(([(CONTENT_TYPE, "application/json")], json!({"value": value}).to_string()).into_response())
+}
+
+/// `DELETE /gatehouse/sessions/{id}`: end one of the caller's sessions (a directory
+/// administrator may end anyone's).
+pub async fn end_session(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    let id = crate::extract::guid(&id, "session")?;
+    let mine = s.app.get_session(id).await?.user_id == c.0.user_id;
+    let admin = c.0.may(gatehouse_domain::principal::Permission::DirectoryWrite).is_ok();
+    if !mine && !admin {
+        // Someone else's session: as if it did not exist.
+        return Err(ApiError::not_found(format!("session '{id}' was not found")));
+    }
+    s.app.end_session(&c.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
