@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gatehouse_app::sign_in::VerifiedPerson;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope, TokenResponse,
@@ -142,27 +142,36 @@ impl RelyingParty {
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()));
         let tokens = exchange.request_async(&self.http).await.map_err(|e| OidcError::Exchange(error_chain(&e)))?;
         let id_token = tokens.id_token().ok_or_else(|| OidcError::Refused("no ID token in the answer".into()))?;
-        let verifier = client.id_token_verifier().set_time_fn(move || now).set_issue_time_verifier_fn(move |iat| {
-            if iat > now + chrono::Duration::seconds(ISSUED_IN_FUTURE_TOLERANCE_SECONDS) {
-                Err("the token is not valid yet (issued in the future)".into())
-            } else {
-                Ok(())
-            }
-        });
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(nonce.to_owned()))
-            .map_err(|e| OidcError::Refused(error_chain(&e)))?;
-        let email =
-            claims.email().filter(|_| claims.email_verified().unwrap_or(false)).map(|e| e.as_str().to_lowercase());
-        Ok(VerifiedPerson {
-            issuer: claims.issuer().as_str().to_owned(),
-            subject: claims.subject().as_str().to_owned(),
-            email,
-            display_name: claims.name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
-            given_name: claims.given_name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
-            surname: claims.family_name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
-        })
+        verify(id_token, strict(client.id_token_verifier(), now), nonce)
     }
+}
+
+/// The verifier as Gatehouse uses it: `now` from the injected clock, and a token issued in the
+/// future refused (besides the crate's signature, issuer, audience, expiry and `alg` checks).
+fn strict(verifier: CoreIdTokenVerifier<'_>, now: DateTime<Utc>) -> CoreIdTokenVerifier<'_> {
+    verifier.set_time_fn(move || now).set_issue_time_verifier_fn(move |iat| {
+        if iat > now + chrono::Duration::seconds(ISSUED_IN_FUTURE_TOLERANCE_SECONDS) {
+            Err("the token is not valid yet (issued in the future)".into())
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// Check an ID token and read the person from it. The address counts only if the provider
+/// says it is verified.
+fn verify(id_token: &CoreIdToken, verifier: CoreIdTokenVerifier<'_>, nonce: &str) -> Result<VerifiedPerson, OidcError> {
+    let claims =
+        id_token.claims(&verifier, &Nonce::new(nonce.to_owned())).map_err(|e| OidcError::Refused(error_chain(&e)))?;
+    let email = claims.email().filter(|_| claims.email_verified().unwrap_or(false)).map(|e| e.as_str().to_lowercase());
+    Ok(VerifiedPerson {
+        issuer: claims.issuer().as_str().to_owned(),
+        subject: claims.subject().as_str().to_owned(),
+        email,
+        display_name: claims.name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
+        given_name: claims.given_name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
+        surname: claims.family_name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
+    })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -175,3 +184,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+#[path = "oidc_tests.rs"]
+mod tests;
