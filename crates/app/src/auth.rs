@@ -66,6 +66,13 @@ impl App {
     /// Resolve a bearer token to its principal, or refuse it.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
         let refuse = || AppError::Unauthenticated("the access token is invalid, expired or revoked".into());
+        if bearer.len() > 2000 {
+            return Err(refuse());
+        }
+        // A JWT (three dot-separated parts) is an API client's access token.
+        if bearer.split('.').count() == 3 {
+            return self.authenticate_client(bearer).await;
+        }
         if !bearer.starts_with(TOKEN_PREFIX) || bearer.len() > 200 {
             return Err(refuse());
         }

@@ -4,6 +4,8 @@
 
 pub mod auth;
 pub mod catalogs;
+pub mod client_token;
+pub mod clients;
 pub mod clock;
 pub mod connected_organizations;
 pub mod delivery;
@@ -126,11 +128,19 @@ pub struct App {
     pub work: Arc<tokio::sync::Notify>,
     /// When sign-in sessions time out.
     pub session_policy: gatehouse_domain::session::SessionPolicy,
+    /// The key API clients' access tokens are signed with, loaded on first use.
+    signing_key: Arc<tokio::sync::OnceCell<client_token::SigningKey>>,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        App { store, clock, work: Arc::new(tokio::sync::Notify::new()), session_policy: Default::default() }
+        App {
+            store,
+            clock,
+            work: Arc::new(tokio::sync::Notify::new()),
+            session_policy: Default::default(),
+            signing_key: Arc::default(),
+        }
     }
 
     pub fn with_session_policy(mut self, policy: gatehouse_domain::session::SessionPolicy) -> Self {

@@ -44,6 +44,10 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// API clients (service principals) for the client-credentials grant at /oauth2/token.
+    /// Works on the database directly.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Print a one-time browser sign-in link (valid 15 minutes) for a directory user
     /// (default: the first administrator). Works on the database directly.
     SigninLink {
@@ -105,6 +109,30 @@ enum TokenCommand {
         #[arg(long)]
         description: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register a client; prints its client id and secret (the secret only this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// `read` or `readwrite`.
+        #[arg(long, default_value = "read")]
+        scope: String,
+    },
+    /// List the clients.
+    List,
+    /// Disable a client: its tokens stop working at once.
+    Disable { id: uuid::Uuid },
+}
+
+fn parse_scope(scope: &str) -> anyhow::Result<TokenScope> {
+    match scope.to_ascii_lowercase().as_str() {
+        "read" => Ok(TokenScope::Read),
+        "readwrite" => Ok(TokenScope::ReadWrite),
+        other => anyhow::bail!("unknown scope '{other}': use read or readwrite"),
+    }
 }
 
 fn init_tracing(config: &Config) {
@@ -224,11 +252,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Create { user, scope, description }) => {
             let app = open(&config).await?;
-            let scope = match scope.to_ascii_lowercase().as_str() {
-                "read" => TokenScope::Read,
-                "readwrite" => TokenScope::ReadWrite,
-                other => anyhow::bail!("unknown scope '{other}': use read or readwrite"),
-            };
+            let scope = parse_scope(&scope)?;
             let user = match user {
                 Some(u) => u,
                 None => match app.bootstrap().await? {
@@ -239,6 +263,30 @@ async fn main() -> anyhow::Result<()> {
             let (secret, info) = app.create_token(&Actor::system(), user, vec![scope], description).await?;
             println!("token {} for user {} ({}):", info.id, info.user_id, scope);
             println!("{secret}");
+            Ok(())
+        }
+        Command::Client(ClientCommand::Create { name, scope }) => {
+            let app = open(&config).await?;
+            let scope = parse_scope(&scope)?;
+            let (sp, secret) = app.create_client(&Actor::system(), &name, &[scope]).await?;
+            println!("client {} ({}) with scope {}", sp.display_name, sp.id, sp.scopes);
+            println!("client_id     {}", sp.client_id);
+            println!("client_secret {secret}");
+            println!("token endpoint: {}/oauth2/token (grant_type=client_credentials)", config.public_url());
+            Ok(())
+        }
+        Command::Client(ClientCommand::List) => {
+            let app = open(&config).await?;
+            for sp in app.list_clients().await? {
+                let state = if sp.enabled { "enabled" } else { "disabled" };
+                println!("{}  {}  {:<8}  {}  {}", sp.id, sp.client_id, state, sp.scopes, sp.display_name);
+            }
+            Ok(())
+        }
+        Command::Client(ClientCommand::Disable { id }) => {
+            let app = open(&config).await?;
+            app.set_client_enabled(&Actor::system(), id, false).await?;
+            println!("client {id} disabled");
             Ok(())
         }
         Command::SigninLink { user } => {

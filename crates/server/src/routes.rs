@@ -10,8 +10,8 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use gatehouse_domain::principal::Permission;
 
 use crate::api::{
-    approvals, assignments, audit, catalogs, connected_organizations as orgs, directory, ops, packages, policies,
-    requests, settings,
+    approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, directory, ops, packages,
+    policies, requests, settings,
 };
 use crate::sign_in::handlers as sign_in;
 use crate::sign_in::provider as sign_in_provider;
@@ -77,6 +77,10 @@ table! {
     GET "/" => sign_in::home, "home", Anonymous, 200, "signIn", "Who you are signed in as (303 to /signin when not signed in)";
     GET "/signin" => sign_in::sign_in_page, "signInPage", Anonymous, 200, "signIn", "The ways to sign in";
     GET "/signin/link" => sign_in::bootstrap_link, "redeemSignInLink", Anonymous, 303, "signIn", "Use a one-time sign-in link (?code=…): starts a session";
+    POST "/oauth2/token" => clients::token, "requestClientToken", Anonymous, 200, "signIn", "OAuth 2.0 client-credentials grant: an access token for an API client (form: grant_type=client_credentials, client_id/client_secret or HTTP Basic, optional scope)";
+    GET "/gatehouse/servicePrincipals" => clients::list, "listServicePrincipals", DirectoryWrite, 200, "signIn", "API clients (global administrators)";
+    POST "/gatehouse/servicePrincipals" => clients::create, "createServicePrincipal", DirectoryWrite, 201, "signIn", "Register an API client; the answer carries its secret (secretText), once";
+    PATCH "/gatehouse/servicePrincipals/{id}" => clients::update, "updateServicePrincipal", DirectoryWrite, 204, "signIn", "Enable or disable an API client (accountEnabled); a disabled client's tokens stop at once";
     GET "/signin/host" => sign_in_provider::host, "signInAtHost", Anonymous, 303, "signIn", "Sign in at the host organization's identity provider (members)";
     GET "/signin/callback" => sign_in_provider::callback, "signInCallback", Anonymous, 303, "signIn", "Where identity providers send the browser back (code, state)";
     POST "/signout" => sign_in::sign_out, "signOut", Authenticated, 303, "signIn", "End this browser session (form with its csrf field)";

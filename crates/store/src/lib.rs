@@ -9,6 +9,7 @@ pub mod access_packages;
 pub mod assignments;
 pub mod audit;
 pub mod catalogs;
+pub mod clients;
 pub mod connected_organizations;
 pub mod directory;
 pub mod jobs;

@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod assignments;
 pub mod audit;
 pub mod catalogs;
+pub mod clients;
 pub mod connected_organizations;
 pub mod directory;
 pub mod ops;
