@@ -44,6 +44,32 @@ pub struct Grant {
     pub role_display_name: String,
 }
 
+/// A guest about to be created: who they are and how they were recognised.
+#[derive(Debug, Clone)]
+pub(crate) struct NewGuest {
+    /// Normalised address.
+    pub email: String,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub identities: Vec<gatehouse_domain::directory::ObjectIdentity>,
+    pub state: ExternalUserState,
+}
+
+impl NewGuest {
+    /// Someone an approved request named by address, who has not signed in yet.
+    pub fn invited(email: String) -> NewGuest {
+        NewGuest {
+            email,
+            display_name: None,
+            given_name: None,
+            surname: None,
+            identities: vec![],
+            state: ExternalUserState::PendingAcceptance,
+        }
+    }
+}
+
 /// A message to people, sent by the mail worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,6 +90,15 @@ impl App {
         let job = NewJob { kind: MAIL, payload: json!(mail), max_attempts: 20, request_id: request, run_after: now };
         jobs::enqueue(conn, job, now).await?;
         Ok(())
+    }
+
+    /// Queue a mail carrying a one-time secret; returns the job, whose text is wiped once the
+    /// secret is spent (see `store::passcodes::wipe_mail_jobs`). Few attempts: a code is dead
+    /// in minutes, so retrying for hours only delivers a useless message.
+    pub(crate) async fn enqueue_passcode_mail(&self, conn: &mut WriteTx, mail: Mail) -> Result<Uuid> {
+        let now = self.now();
+        let job = NewJob { kind: MAIL, payload: json!(mail), max_attempts: 4, request_id: None, run_after: now };
+        Ok(jobs::enqueue(conn, job, now).await?)
     }
 
     /// Audit and act on the events of one transition of `request` (already loaded, not yet saved).
@@ -341,21 +376,38 @@ impl App {
             }
             None => None,
         };
-        let local = email.split('@').next().unwrap_or(&email).to_owned();
+        let user = self.create_guest(conn, actor, NewGuest::invited(email), org, Some(request.id)).await?;
+        request.target_id = Some(user.id);
+        Ok(user.id)
+    }
+
+    /// Create a guest user of `org` (or of none) and tell the organization's sponsors. The one
+    /// place guests are made: approved requests for new addresses, and guests' first sign-in.
+    pub(crate) async fn create_guest(
+        &self,
+        conn: &mut WriteTx,
+        actor: &Actor,
+        guest: NewGuest,
+        org: Option<Uuid>,
+        request: Option<Uuid>,
+    ) -> Result<User> {
+        let now = self.now();
+        let local = guest.email.split('@').next().unwrap_or(&guest.email).to_owned();
+        let email = guest.email;
         let user = User {
             id: crate::new_id(),
-            display_name: local,
-            given_name: None,
-            surname: None,
+            display_name: guest.display_name.unwrap_or(local),
+            given_name: guest.given_name,
+            surname: guest.surname,
             mail: Some(email.clone()),
             mail_nickname: None,
             user_principal_name: format!("{}#EXT#", email.replace('@', "_")),
             user_type: UserType::Guest,
             account_enabled: true,
-            external_user_state: Some(ExternalUserState::PendingAcceptance),
+            external_user_state: Some(guest.state),
             connected_organization_id: org,
             manager_id: None,
-            identities: vec![],
+            identities: guest.identities,
             created_date_time: now,
         };
         directory::insert_user(conn, &user).await?;
@@ -381,10 +433,9 @@ impl App {
                 subject: format!("New guest: {email}"),
                 body: format!("{email} was added as a guest of your organization."),
             };
-            self.enqueue_mail(conn, mail, Some(request.id)).await?;
+            self.enqueue_mail(conn, mail, request).await?;
         }
-        request.target_id = Some(user.id);
-        Ok(user.id)
+        Ok(user)
     }
 
     /// When no provisioning job of the request is pending any more, close the delivery.

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod connected_organizations;
 pub mod delivery;
 pub mod directory;
+pub mod guest_sign_in;
 pub mod lifecycle;
 pub mod my_access;
 pub mod packages;

@@ -23,6 +23,11 @@ pub enum IdentitySource {
         domain_name: String,
         display_name: Option<String>,
         issuer_uri: String,
+        /// Gatehouse's client registration at that provider.
+        client_id: Option<String>,
+        /// Write-only: accepted on input, never serialized (the store keeps it in a column of
+        /// its own, outside the JSON that the API and the audit log show).
+        client_secret: Option<ClientSecret>,
     },
     /// SAML / WS-Federation IdP for the domain.
     ExternalDomainFederation {
@@ -104,11 +109,26 @@ impl IdentitySource {
             IdentitySource::Domain { domain_name, display_name } => {
                 IdentitySource::Domain { domain_name: normalize_domain(&domain_name)?, display_name }
             }
-            IdentitySource::Oidc { domain_name, display_name, issuer_uri } => IdentitySource::Oidc {
-                domain_name: normalize_domain(&domain_name)?,
-                display_name,
-                issuer_uri: validate_issuer(&issuer_uri)?,
-            },
+            IdentitySource::Oidc { domain_name, display_name, issuer_uri, client_id, client_secret } => {
+                let client_id = client_id.map(|c| c.trim().to_owned());
+                if client_id.as_ref().is_some_and(|c| c.is_empty() || c.len() > 255 || c.chars().any(char::is_control))
+                {
+                    return invalid("identitySources", "clientId must be 1 to 255 printable characters");
+                }
+                if client_secret.as_ref().is_some_and(|c| c.0.is_empty() || c.0.len() > 1024) {
+                    return invalid("identitySources", "clientSecret must be 1 to 1024 characters");
+                }
+                if client_secret.is_some() && client_id.is_none() {
+                    return invalid("identitySources", "clientSecret needs the clientId it belongs to");
+                }
+                IdentitySource::Oidc {
+                    domain_name: normalize_domain(&domain_name)?,
+                    display_name,
+                    issuer_uri: validate_issuer(&issuer_uri)?,
+                    client_id,
+                    client_secret,
+                }
+            }
             IdentitySource::ExternalDomainFederation { domain_name, display_name, issuer_uri } => {
                 IdentitySource::ExternalDomainFederation {
                     domain_name: normalize_domain(&domain_name)?,
@@ -133,6 +153,23 @@ impl IdentitySource {
             }
             s @ IdentitySource::Social { .. } => s,
         })
+    }
+}
+
+/// A client secret: compared and stored, never shown (its `Debug` is redacted so that a
+/// logged organization does not leak it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(pub String);
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(…)")
+    }
+}
+
+impl ClientSecret {
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 
@@ -211,6 +248,8 @@ struct SourceIn {
     tenant_id: Option<String>,
     cloud_instance: Option<String>,
     social_identity_source_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for IdentitySource {
@@ -224,6 +263,10 @@ impl<'de> Deserialize<'de> for IdentitySource {
                 D::Error::custom(format!("identitySource of type {} needs {name}", t.as_deref().unwrap_or("?")))
             })
         };
+        let oidc = t.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("gatehouse.oidcIdentitySource"));
+        if !oidc && (v.client_id.is_some() || v.client_secret.is_some()) {
+            return Err(D::Error::custom("clientId and clientSecret belong to #gatehouse.oidcIdentitySource only"));
+        }
         Ok(match t.as_deref().map(str::to_ascii_lowercase).as_deref() {
             Some("domainidentitysource") => {
                 IdentitySource::Domain { domain_name: need(v.domain_name, "domainName")?, display_name: v.display_name }
@@ -232,6 +275,8 @@ impl<'de> Deserialize<'de> for IdentitySource {
                 domain_name: need(v.domain_name, "domainName")?,
                 display_name: v.display_name,
                 issuer_uri: need(v.issuer_uri, "issuerUri")?,
+                client_id: v.client_id,
+                client_secret: v.client_secret.map(ClientSecret),
             },
             Some("externaldomainfederation") => IdentitySource::ExternalDomainFederation {
                 domain_name: need(v.domain_name, "domainName")?,
@@ -262,8 +307,11 @@ impl Serialize for IdentitySource {
             IdentitySource::Domain { domain_name, display_name } => {
                 json!({"domainName": domain_name, "displayName": display_name})
             }
-            IdentitySource::Oidc { domain_name, display_name, issuer_uri }
-            | IdentitySource::ExternalDomainFederation { domain_name, display_name, issuer_uri } => {
+            // The client secret is write-only: never serialized.
+            IdentitySource::Oidc { domain_name, display_name, issuer_uri, client_id, .. } => json!({
+                "domainName": domain_name, "displayName": display_name, "issuerUri": issuer_uri, "clientId": client_id
+            }),
+            IdentitySource::ExternalDomainFederation { domain_name, display_name, issuer_uri } => {
                 json!({"domainName": domain_name, "displayName": display_name, "issuerUri": issuer_uri})
             }
             IdentitySource::AzureActiveDirectoryTenant { tenant_id, display_name } => {
@@ -470,6 +518,27 @@ mod tests {
         .unwrap();
         assert_eq!(org.identity_sources[0].issuer_uri(), Some("http://127.0.0.1:9000"));
         assert_eq!(serde_json::to_value(&org).unwrap()["identitySources"][0]["@odata.type"], OIDC_TYPE);
+    }
+
+    #[test]
+    fn client_secret_is_write_only() {
+        let org = new_org(json!({"displayName": "X", "identitySources": [
+            {"@odata.type": "#gatehouse.oidcIdentitySource", "domainName": "a.com", "issuerUri": "https://idp.a.com",
+             "clientId": "gatehouse", "clientSecret": "s3cret-value"}]}))
+        .unwrap();
+        let IdentitySource::Oidc { client_id, client_secret, .. } = &org.identity_sources[0] else { panic!() };
+        assert_eq!(client_id.as_deref(), Some("gatehouse"));
+        assert_eq!(client_secret.as_ref().map(ClientSecret::expose), Some("s3cret-value"));
+        let out = serde_json::to_string(&org).unwrap();
+        assert!(out.contains("\"clientId\":\"gatehouse\"") && !out.contains("s3cret"), "{out}");
+        assert!(!format!("{org:?}").contains("s3cret"));
+        let orphan = json!({"displayName": "X", "identitySources": [
+            {"@odata.type": "#gatehouse.oidcIdentitySource", "domainName": "a.com", "issuerUri": "https://idp.a.com",
+             "clientSecret": "x"}]});
+        assert!(new_org(orphan).unwrap_err().contains("needs the clientId"));
+        let misplaced = json!({"displayName": "X", "identitySources": [
+            {"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "a.com", "clientId": "x"}]});
+        assert!(new_org(misplaced).unwrap_err().contains("oidcIdentitySource only"));
     }
 
     proptest! {

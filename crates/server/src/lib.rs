@@ -149,7 +149,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = tower::util::MapRequestLayer::new(normalize).layer(router(app, config));
-    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(service))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds the per-client passcode limit.
+    let service = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(service);
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

@@ -13,6 +13,7 @@ use crate::api::{
     approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, directory, ops, packages,
     policies, requests, settings,
 };
+use crate::sign_in::guest as sign_in_guest;
 use crate::sign_in::handlers as sign_in;
 use crate::sign_in::provider as sign_in_provider;
 use crate::state::AppState;
@@ -75,7 +76,9 @@ table! {
     GET "/metrics" => ops::metrics, "metrics", Anonymous, 200, "operations", "Prometheus metrics";
     GET "/openapi.json" => ops::openapi, "openapi", Anonymous, 200, "operations", "This OpenAPI document";
     GET "/" => sign_in::home, "home", Anonymous, 200, "signIn", "Who you are signed in as (303 to /signin when not signed in)";
-    GET "/signin" => sign_in::sign_in_page, "signInPage", Anonymous, 200, "signIn", "The ways to sign in";
+    GET "/signin" => sign_in_guest::sign_in_page, "signInPage", Anonymous, 200, "signIn", "The ways to sign in: an email field (home-realm discovery; ?domain_hint=… from package links goes straight to an organization's own sign-in), and the host's provider for members";
+    POST "/signin/email" => sign_in_guest::email, "signInByEmail", Anonymous, 200, "signIn", "Home-realm discovery (form: email, csrf, return_to): to the organization's own provider, or a one-time passcode by mail";
+    POST "/signin/passcode" => sign_in_guest::passcode, "signInWithPasscode", Anonymous, 303, "signIn", "Type the mailed one-time passcode (form: code, csrf): starts a session";
     GET "/signin/link" => sign_in::bootstrap_link, "redeemSignInLink", Anonymous, 303, "signIn", "Use a one-time sign-in link (?code=…): starts a session";
     POST "/oauth2/token" => clients::token, "requestClientToken", Anonymous, 200, "signIn", "OAuth 2.0 client-credentials grant: an access token for an API client (form: grant_type=client_credentials, client_id/client_secret or HTTP Basic, optional scope)";
     GET "/gatehouse/servicePrincipals" => clients::list, "listServicePrincipals", DirectoryWrite, 200, "signIn", "API clients (global administrators)";

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod connected_organizations;
 pub mod directory;
 pub mod jobs;
+pub mod passcodes;
 pub mod policies;
 pub mod query;
 pub mod requests;

@@ -133,3 +133,14 @@ pub async fn naming_organization(conn: &mut Tx, org: Uuid) -> Result<Vec<String>
         .await?;
     found.iter().map(|r| rows::text(r, "display_name")).collect()
 }
+
+/// Every policy with this target scope (home-realm discovery asks whether any admits all
+/// external users).
+pub async fn with_scope(conn: &mut Tx, scope: AllowedTargetScope) -> Result<Vec<AssignmentPolicy>> {
+    let found =
+        sqlx::query("SELECT * FROM assignment_policies WHERE allowed_target_scope = $1 ORDER BY created_date_time")
+            .bind(scope.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+    found.iter().map(from_row).collect()
+}

@@ -103,25 +103,6 @@ pub async fn home(
     ))
 }
 
-/// `/signin`: the ways in this installation offers.
-pub async fn sign_in_page(State(s): State<AppState>) -> Response {
-    if s.config.host_oidc.is_some() {
-        return message(
-            StatusCode::OK,
-            "Sign in to Gatehouse",
-            "Members of the host organization sign in with their organization account.",
-            Some(("/signin/host", "Sign in with your organization account")),
-        );
-    }
-    message(
-        StatusCode::OK,
-        "Sign in to Gatehouse",
-        "Sign in with the link your administrator gave you. On a fresh install, the first administrator's \
-         one-time link is printed when the server starts.",
-        None,
-    )
-}
-
 #[derive(Deserialize)]
 pub struct LinkQuery {
     code: Option<String>,

@@ -3,6 +3,7 @@
 //! their verified person to [`cookie::signed_in`], which starts the session and sets the cookie.
 
 pub mod cookie;
+pub mod guest;
 pub mod handlers;
 pub mod oidc;
 pub mod provider;

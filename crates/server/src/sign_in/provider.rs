@@ -164,3 +164,19 @@ pub async fn callback(State(s): State<AppState>, headers: HeaderMap, Query(q): Q
     r.headers_mut().append(SET_COOKIE, cookie::set(&s, FLOW_COOKIE, None, 0));
     r
 }
+
+/// Partners whose organization has its own provider sign in there.
+pub async fn partner(
+    _s: &AppState,
+    _headers: &HeaderMap,
+    _organization: uuid::Uuid,
+    _issuer: &str,
+    _return_to: Option<&str>,
+) -> Response {
+    message(
+        StatusCode::NOT_IMPLEMENTED,
+        "Partner sign-in is not available yet",
+        "Your organization signs in with its own provider, which this site cannot use yet.",
+        Some(("/signin", "Back to sign-in")),
+    )
+}
