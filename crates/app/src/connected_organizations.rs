@@ -1,7 +1,7 @@
 //! Connected organizations and their sponsors.
 
 use gatehouse_domain::connected_organization::{
-    ConnectedOrganization, ConnectedOrganizationPatch, NewConnectedOrganization, SponsorKind,
+    ConnectedOrganization, ConnectedOrganizationPatch, IdentitySource, NewConnectedOrganization, SponsorKind,
 };
 use gatehouse_domain::enums::UserType;
 use gatehouse_domain::ValidationError;
@@ -20,6 +20,30 @@ async fn check_domains(conn: &mut Conn, org: &ConnectedOrganization) -> Result<(
             return Err(AppError::Conflict(format!(
                 "domain '{domain}' already belongs to connected organization '{owner}'"
             )));
+        }
+    }
+    Ok(())
+}
+
+/// The client secret is write-only, so a client that read the organization and PATCHes its
+/// identity sources back cannot send it: an OIDC source that keeps its domain, issuer and
+/// client id keeps its secret unless a new one is given.
+async fn keep_client_secrets(
+    conn: &mut Conn,
+    before: &ConnectedOrganization,
+    after: &mut ConnectedOrganization,
+) -> Result<()> {
+    for source in &mut after.identity_sources {
+        let IdentitySource::Oidc { domain_name, issuer_uri, client_id, client_secret, .. } = source else { continue };
+        if client_secret.is_some() || client_id.is_none() {
+            continue;
+        }
+        let unchanged = before.identity_sources.iter().any(|old| {
+            matches!(old, IdentitySource::Oidc { domain_name: d, issuer_uri: i, client_id: c, .. }
+                if d == domain_name && i == issuer_uri && c == client_id)
+        });
+        if unchanged {
+            *client_secret = orgs::oidc_client_secret(conn, before.id, domain_name).await?;
         }
     }
     Ok(())
@@ -51,6 +75,7 @@ impl App {
         let Some(before) = orgs::get(&mut tx, id).await? else { return not_found("connectedOrganization", id) };
         let mut after = before.clone();
         after.apply(patch, self.now())?;
+        keep_client_secrets(&mut tx, &before, &mut after).await?;
         check_domains(&mut tx, &after).await?;
         orgs::update(&mut tx, &after).await?;
         self.audit(

@@ -54,6 +54,8 @@ pub(crate) struct NewGuest {
     pub surname: Option<String>,
     pub identities: Vec<gatehouse_domain::directory::ObjectIdentity>,
     pub state: ExternalUserState,
+    /// Defaults to `local_domain#EXT#`.
+    pub user_principal_name: Option<String>,
 }
 
 impl NewGuest {
@@ -66,6 +68,7 @@ impl NewGuest {
             surname: None,
             identities: vec![],
             state: ExternalUserState::PendingAcceptance,
+            user_principal_name: None,
         }
     }
 }
@@ -401,7 +404,9 @@ impl App {
             surname: guest.surname,
             mail: Some(email.clone()),
             mail_nickname: None,
-            user_principal_name: format!("{}#EXT#", email.replace('@', "_")),
+            user_principal_name: guest
+                .user_principal_name
+                .unwrap_or_else(|| format!("{}#EXT#", email.replace('@', "_"))),
             user_type: UserType::Guest,
             account_enabled: true,
             external_user_state: Some(guest.state),

@@ -2,13 +2,15 @@
 //! The provider protocol (OpenID Connect) lives at the HTTP edge; this decides who they are
 //! here: linked by issuer + subject, never by email alone across organizations.
 
-use gatehouse_domain::directory::{NewUser, ObjectIdentity, User};
-use gatehouse_domain::enums::UserType;
+use gatehouse_domain::connected_organization::IdentitySource;
+use gatehouse_domain::directory::{normalize_email, NewUser, ObjectIdentity, User};
+use gatehouse_domain::enums::{ExternalUserState, UserType};
 use gatehouse_domain::session::AuthMethod;
-use gatehouse_store::directory;
+use gatehouse_store::{connected_organizations as orgs, directory};
 use uuid::Uuid;
 
 use crate::audit::{created, updated};
+use crate::delivery::NewGuest;
 use crate::sessions::{ClientInfo, SignedIn};
 use crate::{Actor, App, AppError, Result};
 
@@ -89,6 +91,103 @@ impl App {
         tx.commit().await?;
         self.start_session(user, AuthMethod::HostOidc, Some(person.issuer.clone()), client).await
     }
+}
+
+/// Gatehouse's registration at a connected organization's OpenID Connect provider.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PartnerClient {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl App {
+    /// The registration to use at `issuer` for `org`, if the organization has such a source
+    /// with a client id and secret.
+    pub async fn partner_client(&self, org: Uuid, issuer: &str) -> Result<Option<PartnerClient>> {
+        let mut conn = self.store.conn().await?;
+        let Some(o) = orgs::get(&mut conn, org).await? else { return Ok(None) };
+        for source in &o.identity_sources {
+            if let IdentitySource::Oidc { domain_name, issuer_uri, client_id: Some(client_id), .. } = source {
+                if issuer_uri == issuer {
+                    let secret = orgs::oidc_client_secret(&mut conn, org, domain_name).await?;
+                    return Ok(secret.map(|secret| PartnerClient {
+                        issuer: issuer_uri.clone(),
+                        client_id: client_id.clone(),
+                        client_secret: secret.expose().to_owned(),
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// A partner's user signed in at their organization's own provider: the guest linked to
+    /// that issuer + subject, or on first sign-in a new guest of the organization. Never
+    /// matched by address: only this provider makes someone this organization's guest.
+    pub async fn sign_in_partner(&self, org: Uuid, person: &VerifiedPerson, client: ClientInfo) -> Result<SignedIn> {
+        let refuse = |why: &str| AppError::Unauthenticated(why.to_owned());
+        let mut tx = self.store.begin().await?;
+        let o = orgs::get(&mut tx, org).await?.ok_or_else(|| refuse("this organization is no longer connected"))?;
+        let domain = o
+            .identity_sources
+            .iter()
+            .find_map(|s| match s {
+                IdentitySource::Oidc { domain_name, issuer_uri, .. } if *issuer_uri == person.issuer => {
+                    Some(domain_name.clone())
+                }
+                _ => None,
+            })
+            .ok_or_else(|| refuse("this identity provider no longer signs in for the organization"))?;
+        // Settings may have changed while the person was at their provider.
+        let settings = gatehouse_store::settings::get(&mut tx).await?;
+        if let Some(why) = settings.refuses_domain(&domain) {
+            return Err(AppError::Forbidden(why));
+        }
+        let user =
+            match directory::find_by_identity(&mut tx, &person.issuer, &person.subject).await? {
+                Some(id) => {
+                    let u = require(&mut tx, id).await?;
+                    if u.user_type != UserType::Guest || u.connected_organization_id != Some(org) {
+                        return Err(AppError::Conflict(
+                            "this account is linked to another user of the directory; an administrator must resolve it"
+                                .into(),
+                        ));
+                    }
+                    if !u.account_enabled {
+                        return Err(refuse("this account is blocked; ask your sponsor"));
+                    }
+                    id
+                }
+                None => {
+                    let email =
+                        person.email.as_deref().map(normalize_email).transpose().ok().flatten().ok_or_else(|| {
+                            refuse("your organization's sign-in did not return a verified email address")
+                        })?;
+                    let guest = NewGuest {
+                        display_name: person.display_name.clone(),
+                        given_name: person.given_name.clone(),
+                        surname: person.surname.clone(),
+                        identities: vec![person.identity()],
+                        state: ExternalUserState::Accepted,
+                        // The address may already be another guest's (invited, or signed in another
+                        // way): this guest's name says whose provider vouched for them.
+                        user_principal_name: Some(federated_upn(&email, &person.issuer, &person.subject)),
+                        ..NewGuest::invited(email)
+                    };
+                    self.create_guest(&mut tx, &Actor::system(), guest, Some(org), None).await?.id
+                }
+            };
+        tx.commit().await?;
+        self.start_session(user, AuthMethod::PartnerOidc, Some(person.issuer.clone()), client).await
+    }
+}
+
+/// `local_domain_<8 hex of issuer+subject>#EXT#`: unique per identity, readable per address.
+fn federated_upn(email: &str, issuer: &str, subject: &str) -> String {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(format!("{issuer}\n{subject}").as_bytes()));
+    format!("{}_{}#EXT#", email.replace('@', "_"), &hash[..8])
 }
 
 async fn require(conn: &mut gatehouse_store::Conn, id: Uuid) -> Result<User> {

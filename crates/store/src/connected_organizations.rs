@@ -1,6 +1,8 @@
 //! Connected organizations, their identity sources and sponsors.
 
-use gatehouse_domain::connected_organization::{ConnectedOrganization, SponsorKind};
+use gatehouse_domain::connected_organization::{
+    ClientSecret, ConnectedOrganization, IdentitySource, SponsorKind, OIDC_TYPE,
+};
 use gatehouse_domain::enums::ConnectedOrganizationState;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -54,6 +56,28 @@ pub fn from_row(row: &AnyRow) -> Result<ConnectedOrganization> {
     })
 }
 
+fn client_secret(s: &IdentitySource) -> Option<&str> {
+    match s {
+        IdentitySource::Oidc { client_secret, .. } => client_secret.as_ref().map(ClientSecret::expose),
+        _ => None,
+    }
+}
+
+/// Gatehouse's client secret at the provider of `org`'s OIDC source for `domain` (never part of
+/// the organization as read: the identity sources' JSON leaves it out).
+pub async fn oidc_client_secret(conn: &mut Tx, org: Uuid, domain: &str) -> Result<Option<ClientSecret>> {
+    let row = sqlx::query(
+        "SELECT client_secret FROM connected_organization_identity_sources
+         WHERE organization_id = $1 AND domain_name = $2 AND odata_type = $3",
+    )
+    .bind(org.to_string())
+    .bind(domain.to_owned())
+    .bind(OIDC_TYPE)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| rows::opt_text(&r, "client_secret")).transpose()?.flatten().map(ClientSecret))
+}
+
 async fn write_sources(conn: &mut Tx, org: &ConnectedOrganization) -> Result<()> {
     sqlx::query("DELETE FROM connected_organization_identity_sources WHERE organization_id = $1")
         .bind(org.id.to_string())
@@ -62,8 +86,8 @@ async fn write_sources(conn: &mut Tx, org: &ConnectedOrganization) -> Result<()>
     for (i, s) in org.identity_sources.iter().enumerate() {
         sqlx::query(
             "INSERT INTO connected_organization_identity_sources
-             (organization_id, position, odata_type, domain_name, display_name, issuer_uri, tenant_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             (organization_id, position, odata_type, domain_name, display_name, issuer_uri, tenant_id, client_secret)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(org.id.to_string())
         .bind(i as i64)
@@ -72,6 +96,7 @@ async fn write_sources(conn: &mut Tx, org: &ConnectedOrganization) -> Result<()>
         .bind(s.display_name().map(str::to_owned))
         .bind(s.issuer_uri().map(str::to_owned))
         .bind(s.tenant_id().map(str::to_owned))
+        .bind(client_secret(s).map(str::to_owned))
         .execute(&mut *conn)
         .await
         .map_err(|e| {

@@ -1,5 +1,6 @@
 //! Sign-in through an OpenID Connect provider: `/signin/host` sends the browser to the host's
-//! provider, `/signin/callback` takes it back. The pending sign-in (state, nonce, PKCE
+//! provider (members), home-realm discovery to a partner's own provider (its guests), and
+//! `/signin/callback` takes it back. The pending sign-in (state, nonce, PKCE
 //! verifier) is kept server-side and bound to the browser by a short-lived cookie, so a code
 //! injected into someone else's browser (login CSRF) or a replayed `state` finds nothing.
 
@@ -144,7 +145,13 @@ pub async fn callback(State(s): State<AppState>, headers: HeaderMap, Query(q): Q
             Some(p) if p.issuer == flow.issuer => p,
             _ => return refused("The identity provider of this sign-in is no longer configured."),
         },
-        Some(_) => return refused("Partner sign-in is not available yet."),
+        // The flow remembers which organization's provider it went to: the answer is checked
+        // against that provider's registration only.
+        Some(org) => match s.app.partner_client(org, &flow.issuer).await {
+            Ok(Some(c)) => ProviderConfig { issuer: c.issuer, client_id: c.client_id, client_secret: c.client_secret },
+            Ok(None) => return refused("The identity provider of this sign-in is no longer configured."),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
     };
     let redirect = callback_url(&s, &headers);
     let person = match s.relying_party.finish(&provider, &redirect, &code, &flow.pkce_verifier, &flow.nonce, now).await
@@ -153,11 +160,15 @@ pub async fn callback(State(s): State<AppState>, headers: HeaderMap, Query(q): Q
         Err(super::oidc::OidcError::Discovery { issuer, reason }) => return unavailable(format!("{issuer}: {reason}")),
         Err(e) => return refused(&e.to_string()),
     };
-    let signed = match s.app.sign_in_member(&person, client_info(&headers)).await {
+    let signed = match flow.organization_id {
+        None => s.app.sign_in_member(&person, client_info(&headers)).await,
+        Some(org) => s.app.sign_in_partner(org, &person, client_info(&headers)).await,
+    };
+    let signed = match signed {
         Ok(signed) => signed,
-        Err(gatehouse_app::AppError::Unauthenticated(m)) | Err(gatehouse_app::AppError::Conflict(m)) => {
-            return refused(&m)
-        }
+        Err(gatehouse_app::AppError::Unauthenticated(m))
+        | Err(gatehouse_app::AppError::Conflict(m))
+        | Err(gatehouse_app::AppError::Forbidden(m)) => return refused(&m),
         Err(e) => return ApiError::from(e).into_response(),
     };
     let mut r = cookie::signed_in(&s, &signed, flow.return_to.as_deref().unwrap_or("/"));
@@ -165,18 +176,25 @@ pub async fn callback(State(s): State<AppState>, headers: HeaderMap, Query(q): Q
     r
 }
 
-/// Partners whose organization has its own provider sign in there.
+/// Partners whose organization has its own provider sign in there (after home-realm discovery).
 pub async fn partner(
-    _s: &AppState,
-    _headers: &HeaderMap,
-    _organization: uuid::Uuid,
-    _issuer: &str,
-    _return_to: Option<&str>,
+    s: &AppState,
+    headers: &HeaderMap,
+    organization: uuid::Uuid,
+    issuer: &str,
+    return_to: Option<&str>,
 ) -> Response {
-    message(
-        StatusCode::NOT_IMPLEMENTED,
-        "Partner sign-in is not available yet",
-        "Your organization signs in with its own provider, which this site cannot use yet.",
-        Some(("/signin", "Back to sign-in")),
-    )
+    match s.app.partner_client(organization, issuer).await {
+        Ok(Some(c)) => {
+            let provider = ProviderConfig { issuer: c.issuer, client_id: c.client_id, client_secret: c.client_secret };
+            start(s, headers, &provider, Some(organization), return_to).await
+        }
+        Ok(None) => message(
+            StatusCode::FORBIDDEN,
+            "Your organization's sign-in is not set up yet",
+            "Ask your contact at the host organization to finish connecting your organization.",
+            Some(("/signin", "Back to sign-in")),
+        ),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
