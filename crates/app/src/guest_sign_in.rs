@@ -197,18 +197,35 @@ impl App {
             tx.commit().await?;
             return Err(refusal.into());
         }
-        // Settings or organizations may have changed since the code was sent: decide again.
         let email = stored.challenge.email.clone();
-        let domain = gatehouse_domain::directory::email_domain(&email).unwrap_or_default().to_owned();
-        let organization = match self.home_realm_on(&mut tx, &domain).await? {
+        let user = match self.passcode_user(&mut tx, &email).await {
+            Ok(user) => user,
+            Err(e @ (GuestSignInError::Realm(_) | GuestSignInError::NotByPasscode | GuestSignInError::Account(_))) => {
+                // Refused after all: the code stays spent.
+                tx.commit().await?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        tx.commit().await?;
+        let signed = self.start_session(user, AuthMethod::EmailPasscode, None, client).await?;
+        Ok((signed, stored.return_to.take()))
+    }
+
+    /// Settings or organizations may have changed since the code was sent: decide the realm
+    /// again, then find or create the guest.
+    async fn passcode_user(
+        &self,
+        tx: &mut gatehouse_store::WriteTx,
+        email: &str,
+    ) -> std::result::Result<Uuid, GuestSignInError> {
+        let domain = gatehouse_domain::directory::email_domain(email).unwrap_or_default().to_owned();
+        let organization = match self.home_realm_on(tx, &domain).await? {
             HomeRealm::Passcode { organization } => organization,
             HomeRealm::PartnerOidc { .. } => return Err(GuestSignInError::NotByPasscode),
             HomeRealm::Refused(r) => return Err(r.into()),
         };
-        let user = self.passcode_guest(&mut tx, &email, organization).await?;
-        tx.commit().await?;
-        let signed = self.start_session(user, AuthMethod::EmailPasscode, None, client).await?;
-        Ok((signed, stored.return_to.take()))
+        self.passcode_guest(tx, email, organization).await
     }
 
     /// The guest an address that proved itself by passcode signs in as: the guest with that
@@ -245,11 +262,12 @@ impl App {
                 if user.identities.iter().any(|i| i.sign_in_type == "federated") {
                     return Err(GuestSignInError::NotByPasscode);
                 }
+                self.usable(tx, *id).await?;
                 // A guest created when their request was approved signs in for the first time.
                 directory::add_identity(tx, *id, &identity).await?;
                 let info = json!({"signInType": "emailAddress", "issuer": PASSCODE_ISSUER, "userId": id});
                 self.audit(tx, &Actor::system(), created("user.linkIdentity", "user", *id, &info)).await?;
-                self.usable(tx, *id).await
+                Ok(*id)
             }
             _ => Err(GuestSignInError::Account(
                 "several guests use this address; an administrator must resolve it".into(),

@@ -262,6 +262,26 @@ async fn refused_domains_get_no_mail(s: TestServer) {
     assert_eq!(guests(&s).await, 0);
 }
 
+/// Settings are checked again when the code is typed: a domain deny-listed in between is
+/// refused, and the code is spent even so.
+async fn a_domain_refused_after_the_code_was_sent_spends_it(s: TestServer) {
+    let sink = SmtpSink::start();
+    let mut seen = Vec::new();
+    connected(&s, "fabrikam.example", "configured").await;
+    let browser = open(&s).await;
+    assert_eq!(browser.email(&s, "nestor@fabrikam.example").await.0, StatusCode::OK);
+    s.run_workers_with(mailer(&sink)).await;
+    let code = code_for(&sink, "nestor@fabrikam.example", &mut seen);
+    s.patch(&format!("{EM}/settings"), json!({"externalDomainDenyList": ["fabrikam.example"]})).await.expect(204);
+    let r = browser.code(&s, &code).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("deny list"));
+    s.patch(&format!("{EM}/settings"), json!({"externalDomainDenyList": []})).await.expect(204);
+    assert_eq!(browser.code(&s, &code).await.status(), StatusCode::UNAUTHORIZED, "the code was spent");
+    assert_eq!(guests(&s).await, 0);
+    assert_eq!(browser.me(&s).await.0, StatusCode::UNAUTHORIZED);
+}
+
 async fn anonymous_forms_need_their_cookie_token(s: TestServer) {
     connected(&s, "fabrikam.example", "configured").await;
     // No pre-sign-in cookie (a cross-site form), or a wrong token: refused, nothing sent.
@@ -296,5 +316,6 @@ both_backends!(
     passcode_brute_force_is_locked_out_and_sending_is_limited,
     unknown_domains_are_turned_away_unless_all_external_users_are_admitted,
     refused_domains_get_no_mail,
+    a_domain_refused_after_the_code_was_sent_spends_it,
     anonymous_forms_need_their_cookie_token
 );
