@@ -236,6 +236,10 @@ async fn unknown_domains_are_turned_away_unless_all_external_users_are_admitted(
         assert_eq!(me["userType"], "Guest");
         let user = s.app.get_user(me["id"].as_str().unwrap().parse().unwrap()).await.unwrap();
         assert_eq!(user.connected_organization_id.map(|o| o.to_string()), org, "{address}");
+        let home = browser.http.get(s.url("/")).send().await.unwrap().text().await.unwrap();
+        let expected =
+            if org.is_some() { "Guest of proposed.example." } else { "Guest, not part of any connected organization." };
+        assert!(home.contains(expected), "{home}");
     }
 }
 

@@ -89,6 +89,11 @@ pub async fn home(
         None if p.directory_roles.contains(&DirectoryRole::GlobalAdministrator) => {
             "Member of the host organization; global administrator.".to_owned()
         }
+        // A guest from a domain no organization answers for (admitted under a policy for all
+        // external users) belongs to no organization, not to the host.
+        None if user.user_type == gatehouse_domain::enums::UserType::Guest => {
+            "Guest, not part of any connected organization.".to_owned()
+        }
         None => format!("{} of the host organization.", user.user_type),
     };
     Ok(page(
