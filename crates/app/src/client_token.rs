@@ -150,10 +150,9 @@ mod tests {
     #[test]
     fn wrong_issuer_audience_key_or_kid_is_refused() {
         let key = SigningKey::generate("k1".into());
-        for tamper in [
-            |c: &mut Claims| c.iss = "urn:someone-else".into(),
-            |c: &mut Claims| c.aud = "urn:another-api".into(),
-        ] {
+        for tamper in
+            [|c: &mut Claims| c.iss = "urn:someone-else".into(), |c: &mut Claims| c.aud = "urn:another-api".into()]
+        {
             let mut c = claims();
             tamper(&mut c);
             assert!(matches!(check(&key, &mint(&key, &c), now()), Err(Rejection::Invalid(_))));

@@ -80,7 +80,8 @@ impl App {
         let secret = format!("{SECRET_PREFIX}{}", random_secret());
         let mut tx = self.store.begin().await?;
         clients::insert(&mut tx, &sp, &hash_token(&secret)).await?;
-        self.audit(&mut tx, actor, created("servicePrincipal.create", "servicePrincipal", sp.id, &summary(&sp))).await?;
+        self.audit(&mut tx, actor, created("servicePrincipal.create", "servicePrincipal", sp.id, &summary(&sp)))
+            .await?;
         tx.commit().await?;
         Ok((sp, secret))
     }
@@ -222,7 +223,8 @@ impl App {
                     }
                 };
                 let decode = |s: &str| {
-                    B64.decode(s).map_err(|_| AppError::Store(gatehouse_store::StoreError::Corrupt("signing key".into())))
+                    B64.decode(s)
+                        .map_err(|_| AppError::Store(gatehouse_store::StoreError::Corrupt("signing key".into())))
                 };
                 Ok(SigningKey { kid, pkcs8: decode(&private)?, public: decode(&public)? })
             })

@@ -65,7 +65,8 @@ pub async fn get(conn: &mut Tx, id: Uuid) -> Result<Option<ServicePrincipal>> {
 }
 
 pub async fn list(conn: &mut Tx) -> Result<Vec<ServicePrincipal>> {
-    let found = sqlx::query("SELECT * FROM service_principals ORDER BY display_name, client_id").fetch_all(&mut *conn).await?;
+    let found =
+        sqlx::query("SELECT * FROM service_principals ORDER BY display_name, client_id").fetch_all(&mut *conn).await?;
     found.iter().map(from_row).collect()
 }
 
@@ -80,11 +81,11 @@ pub async fn set_enabled(conn: &mut Tx, id: Uuid, enabled: bool) -> Result<bool>
 
 /// The current signing key: (kid, PKCS#8, public key), base64 in the table.
 pub async fn signing_key(conn: &mut Tx) -> Result<Option<(String, String, String)>> {
-    let row = sqlx::query("SELECT kid, private_key, public_key FROM signing_keys ORDER BY created_date_time DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| Ok((rows::text(&r, "kid")?, rows::text(&r, "private_key")?, rows::text(&r, "public_key")?)))
-        .transpose()
+    let row =
+        sqlx::query("SELECT kid, private_key, public_key FROM signing_keys ORDER BY created_date_time DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|r| Ok((rows::text(&r, "kid")?, rows::text(&r, "private_key")?, rows::text(&r, "public_key")?))).transpose()
 }
 
 /// Store a key unless one exists (replicas starting together race here; the first wins and the

@@ -18,7 +18,11 @@ async fn client(s: &TestServer, scope: TokenScope) -> (String, String, uuid::Uui
     (created["appId"].as_str().unwrap().to_owned(), secret, created["id"].as_str().unwrap().parse().unwrap())
 }
 
-async fn token_request(s: &TestServer, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (StatusCode, serde_json::Value) {
+async fn token_request(
+    s: &TestServer,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (StatusCode, serde_json::Value) {
     let mut req = reqwest::Client::new().post(s.url("/oauth2/token")).form(form);
     if let Some((id, secret)) = basic {
         req = req.basic_auth(id, Some(secret));
@@ -28,7 +32,13 @@ async fn token_request(s: &TestServer, form: &[(&str, &str)], basic: Option<(&st
     (status, r.json().await.unwrap_or_default())
 }
 
-async fn api(s: &TestServer, token: &str, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> StatusCode {
+async fn api(
+    s: &TestServer,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> StatusCode {
     let mut req = reqwest::Client::new().request(method, s.url(path)).bearer_auth(token);
     if let Some(b) = body {
         req = req.json(&b);
@@ -46,11 +56,19 @@ async fn clients_get_tokens_for_their_scopes(s: TestServer) {
     assert_eq!(t["expires_in"], 3600);
     assert_eq!(t["scope"], "EntitlementManagement.ReadWrite.All");
     let write = t["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(api(&s, &write, reqwest::Method::POST, &catalogs, Some(json!({"displayName": "From a client"}))).await, StatusCode::CREATED);
+    assert_eq!(
+        api(&s, &write, reqwest::Method::POST, &catalogs, Some(json!({"displayName": "From a client"}))).await,
+        StatusCode::CREATED
+    );
     // Form credentials, narrowed to read: reads work, writes do not.
     let (status, t) = token_request(
         &s,
-        &[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret), ("scope", "EntitlementManagement.Read.All")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("scope", "EntitlementManagement.Read.All"),
+        ],
         None,
     )
     .await;
@@ -58,7 +76,10 @@ async fn clients_get_tokens_for_their_scopes(s: TestServer) {
     let read = t["access_token"].as_str().unwrap().to_owned();
     assert_eq!(api(&s, &read, reqwest::Method::GET, &catalogs, None).await, StatusCode::OK);
     let before = s.audit_count().await;
-    assert_eq!(api(&s, &read, reqwest::Method::POST, &catalogs, Some(json!({"displayName": "Nope"}))).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        api(&s, &read, reqwest::Method::POST, &catalogs, Some(json!({"displayName": "Nope"}))).await,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(s.audit_count().await, before);
     // `.default`, as Microsoft's libraries send it.
     let (status, _) = token_request(
@@ -70,15 +91,25 @@ async fn clients_get_tokens_for_their_scopes(s: TestServer) {
     assert_eq!(status, StatusCode::OK);
     // Entitlement management only: the directory is not an application's to change.
     assert_eq!(
-        api(&s, &write, reqwest::Method::POST, "/v1.0/users", Some(json!({"displayName": "X", "mail": "x@contoso.example"}))).await,
+        api(
+            &s,
+            &write,
+            reqwest::Method::POST,
+            "/v1.0/users",
+            Some(json!({"displayName": "X", "mail": "x@contoso.example"}))
+        )
+        .await,
         StatusCode::FORBIDDEN
     );
 }
 
+/// A token request (form, HTTP Basic credentials) and the status and OAuth error it must get.
+type Case<'a> = (Vec<(&'a str, &'a str)>, Option<(&'a str, &'a str)>, u16, &'a str);
+
 async fn the_token_endpoint_refuses_in_oauth_terms(s: TestServer) {
     let (id, secret, _) = client(&s, TokenScope::Read).await;
     let grant = ("grant_type", "client_credentials");
-    let cases: Vec<(Vec<(&str, &str)>, Option<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![grant], Some((&id, "ghs_wrong")), 401, "invalid_client"),
         (vec![grant], Some(("00000000-0000-0000-0000-000000000000", &secret)), 401, "invalid_client"),
         (vec![grant], None, 401, "invalid_client"),
@@ -118,7 +149,10 @@ async fn client_tokens_stop_when_they_should(s: TestServer) {
     let mut altered = t.clone().into_bytes();
     let last = altered.len() - 2;
     altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
-    assert_eq!(api(&s, &String::from_utf8(altered).unwrap(), reqwest::Method::GET, &catalogs, None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api(&s, &String::from_utf8(altered).unwrap(), reqwest::Method::GET, &catalogs, None).await,
+        StatusCode::UNAUTHORIZED
+    );
     // Expired after an hour.
     s.clock.advance(Duration::minutes(61));
     assert_eq!(api(&s, &t, reqwest::Method::GET, &catalogs, None).await, StatusCode::UNAUTHORIZED);

@@ -42,7 +42,8 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
     Some((unescape(id)?, unescape(secret)?))
 }
 
@@ -113,8 +114,9 @@ pub async fn create(State(s): State<AppState>, c: Caller, Body(input): Body<NewC
         .scopes
         .iter()
         .map(|x| {
-            TokenScope::parse(x)
-                .ok_or_else(|| ApiError::bad_request(format!("unknown scope '{x}'; expected {}", TokenScope::expected())))
+            TokenScope::parse(x).ok_or_else(|| {
+                ApiError::bad_request(format!("unknown scope '{x}'; expected {}", TokenScope::expected()))
+            })
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let (sp, secret) = s.app.create_client(&c.actor(), &input.display_name, &scopes).await?;
