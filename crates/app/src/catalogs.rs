@@ -1,25 +1,34 @@
 //! Catalogs and the resources in them. Adding a resource is a resource request, as in Graph.
 
+use gatehouse_domain::authorization::{Action, Scope};
 use gatehouse_domain::catalog::{
     Catalog, CatalogPatch, NewCatalog, NewResourceRequest, Resource, ResourceRequest, ResourceRequestAction,
     ResourceRole, ResourceScope,
 };
 use gatehouse_domain::enums::{RequestState, RequestType};
+use gatehouse_domain::principal::CatalogRole;
 use gatehouse_domain::ValidationError;
 use gatehouse_store::catalogs;
 use gatehouse_store::query::{Param, Where};
 use uuid::Uuid;
 
 use crate::audit::{created, deleted, updated};
+use crate::authorization::in_reach;
 use crate::directory::require_group;
 use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
 
 impl App {
     pub async fn create_catalog(&self, actor: &Actor, input: NewCatalog) -> Result<Catalog> {
+        actor.check_at(Action::CreateCatalog, Scope::Tenant)?;
         let catalog = Catalog::create(input, crate::new_id(), self.now())?;
         let mut tx = self.store.begin().await?;
         catalogs::insert(&mut tx, &catalog).await?;
         self.audit(&mut tx, actor, created("catalog.create", "catalog", catalog.id, &catalog)).await?;
+        // A catalog creator owns what they create, or they could not even see it again.
+        // Administrators reach every catalog already and get no role row.
+        if let Some(p) = actor.principal.as_ref().filter(|_| !actor.governs()) {
+            self.grant_catalog_role_in(&mut tx, actor, catalog.id, p.user_id, CatalogRole::Owner).await?;
+        }
         tx.commit().await?;
         Ok(catalog)
     }
@@ -27,6 +36,7 @@ impl App {
     pub async fn update_catalog(&self, actor: &Actor, id: Uuid, patch: CatalogPatch) -> Result<Catalog> {
         let mut tx = self.store.begin().await?;
         let Some(before) = catalogs::get(&mut tx, id).await? else { return not_found("catalog", id) };
+        actor.check(Action::ManageCatalog, id)?;
         let mut after = before.clone();
         after.apply(patch, self.now())?;
         if after.open_to_external_users().is_err() {
@@ -58,6 +68,7 @@ impl App {
     pub async fn delete_catalog(&self, actor: &Actor, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let Some(before) = catalogs::get(&mut tx, id).await? else { return not_found("catalog", id) };
+        actor.check(Action::ManageCatalog, id)?;
         let packages = catalogs::count_packages(&mut tx, id).await?;
         if packages > 0 {
             return Err(AppError::Conflict(format!(
@@ -71,17 +82,22 @@ impl App {
         Ok(())
     }
 
-    pub async fn get_catalog(&self, id: Uuid) -> Result<Catalog> {
+    pub async fn get_catalog(&self, actor: &Actor, id: Uuid) -> Result<Catalog> {
         let mut conn = self.store.conn().await?;
         match catalogs::get(&mut conn, id).await? {
-            Some(c) => Ok(c),
+            Some(c) => {
+                actor.check(Action::ReadCatalog, id)?;
+                Ok(c)
+            }
             None => not_found("catalog", id),
         }
     }
 
-    pub async fn list_catalogs(&self, q: ListQuery<'_>) -> Result<Page<Catalog>> {
+    /// The catalogs the caller holds a role in (all of them for administrators).
+    pub async fn list_catalogs(&self, actor: &Actor, q: ListQuery<'_>) -> Result<Page<Catalog>> {
         let mut conn = self.store.conn().await?;
-        let page = gatehouse_store::query::list(&mut conn, &catalogs::CATALOGS, Where::new(), q).await?;
+        let scope = in_reach(Where::new(), "t.id", actor, Action::ReadCatalog);
+        let page = gatehouse_store::query::list(&mut conn, &catalogs::CATALOGS, scope, q).await?;
         Page::from_rows(page, catalogs::catalog_from_row)
     }
 
@@ -92,6 +108,7 @@ impl App {
         let Some(catalog) = catalogs::get(&mut tx, catalog_id).await? else {
             return Err(ValidationError::new("catalog", format!("catalog '{catalog_id}' does not exist")).into());
         };
+        actor.check(Action::ManageCatalog, catalog_id)?;
         let resource_id = match action {
             ResourceRequestAction::Add { origin_system, origin_id, display_name, description } => {
                 let group_id = Uuid::parse_str(&origin_id).map_err(|_| {
@@ -179,29 +196,34 @@ impl App {
         Ok(request)
     }
 
-    pub async fn get_resource_request(&self, id: Uuid) -> Result<ResourceRequest> {
+    pub async fn get_resource_request(&self, actor: &Actor, id: Uuid) -> Result<ResourceRequest> {
         let mut conn = self.store.conn().await?;
         match catalogs::get_request(&mut conn, id).await? {
-            Some(r) => Ok(r),
+            Some(r) => {
+                actor.check(Action::ReadCatalog, r.catalog_id)?;
+                Ok(r)
+            }
             None => not_found("resourceRequest", id),
         }
     }
 
-    pub async fn list_resource_requests(&self, q: ListQuery<'_>) -> Result<Page<ResourceRequest>> {
+    pub async fn list_resource_requests(&self, actor: &Actor, q: ListQuery<'_>) -> Result<Page<ResourceRequest>> {
         let mut conn = self.store.conn().await?;
-        let page = gatehouse_store::query::list(&mut conn, &catalogs::RESOURCE_REQUESTS, Where::new(), q).await?;
+        let scope = in_reach(Where::new(), "t.catalog_id", actor, Action::ReadCatalog);
+        let page = gatehouse_store::query::list(&mut conn, &catalogs::RESOURCE_REQUESTS, scope, q).await?;
         Page::from_rows(page, catalogs::request_from_row)
     }
 
-    pub async fn list_resources(&self, catalog: Uuid, q: ListQuery<'_>) -> Result<Page<Resource>> {
-        self.get_catalog(catalog).await?;
+    pub async fn list_resources(&self, actor: &Actor, catalog: Uuid, q: ListQuery<'_>) -> Result<Page<Resource>> {
+        self.get_catalog(actor, catalog).await?;
         let mut conn = self.store.conn().await?;
         let page =
             gatehouse_store::query::list(&mut conn, &catalogs::RESOURCES, catalogs::in_catalog(catalog), q).await?;
         Page::from_rows(page, catalogs::resource_from_row)
     }
 
-    pub async fn get_resource(&self, catalog: Uuid, id: Uuid) -> Result<Resource> {
+    pub async fn get_resource(&self, actor: &Actor, catalog: Uuid, id: Uuid) -> Result<Resource> {
+        actor.check(Action::ReadCatalog, catalog)?;
         let mut conn = self.store.conn().await?;
         match catalogs::get_resource(&mut conn, id).await?.filter(|r| r.catalog_id == catalog) {
             Some(r) => Ok(r),
@@ -216,11 +238,12 @@ impl App {
 
     pub async fn list_resource_roles(
         &self,
+        actor: &Actor,
         catalog: Uuid,
         resource: Option<Uuid>,
         q: ListQuery<'_>,
     ) -> Result<Page<ResourceRole>> {
-        self.get_catalog(catalog).await?;
+        self.get_catalog(actor, catalog).await?;
         let mut scope = catalogs::in_catalog(catalog);
         if let Some(r) = resource {
             scope = scope.and_eq("t.resource_id = {}", Param::Text(r.to_string()));
@@ -232,11 +255,12 @@ impl App {
 
     pub async fn list_resource_scopes(
         &self,
+        actor: &Actor,
         catalog: Uuid,
         resource: Option<Uuid>,
         q: ListQuery<'_>,
     ) -> Result<Page<ResourceScope>> {
-        self.get_catalog(catalog).await?;
+        self.get_catalog(actor, catalog).await?;
         let mut scope = catalogs::in_catalog(catalog);
         if let Some(r) = resource {
             scope = scope.and_eq("t.resource_id = {}", Param::Text(r.to_string()));

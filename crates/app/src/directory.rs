@@ -3,7 +3,7 @@
 use gatehouse_domain::directory::{Group, GroupPatch, NewGroup, NewUser, User, UserPatch};
 use gatehouse_domain::ValidationError;
 use gatehouse_store::query::Where;
-use gatehouse_store::{access_packages, connected_organizations, directory, Conn};
+use gatehouse_store::{connected_organizations, directory, Conn};
 use uuid::Uuid;
 
 use crate::audit::{created, deleted, updated};
@@ -172,11 +172,6 @@ impl App {
             return Ok(DirectoryObject::Group(g));
         }
         not_found("directoryObject", id)
-    }
-
-    /// True when the package exists; used to reject references to unknown packages.
-    pub(crate) async fn package_exists(conn: &mut Conn, id: Uuid) -> Result<bool> {
-        Ok(access_packages::get(conn, id).await?.is_some())
     }
 }
 

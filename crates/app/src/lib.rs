@@ -15,12 +15,16 @@ pub mod lifecycle;
 pub mod my_access;
 pub mod packages;
 pub mod policies;
+pub mod request_views;
 pub mod requests;
+pub mod role_assignments;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
+pub mod sponsors;
 
 mod audit;
+mod authorization;
 
 use std::sync::Arc;
 

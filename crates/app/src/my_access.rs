@@ -2,13 +2,14 @@
 
 use gatehouse_domain::access_package::AccessPackage;
 use gatehouse_domain::assignment::Assignment;
+use gatehouse_domain::authorization::Action;
 use gatehouse_domain::evaluation::{self, Purpose};
 use gatehouse_domain::policy::AssignmentPolicy;
-use gatehouse_domain::principal::Permission;
 use gatehouse_store::query::Where;
 use gatehouse_store::{access_packages, assignments, catalogs, directory, policies};
 use uuid::Uuid;
 
+use crate::authorization::{catalog_of_package, packages_in_reach};
 use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
 
 impl App {
@@ -68,6 +69,18 @@ impl App {
         Ok(out)
     }
 
+    /// `GET assignments`: assignments of packages in catalogs the caller may read.
+    pub async fn list_assignments_in_reach(
+        &self,
+        actor: &Actor,
+        scope: Where,
+        q: ListQuery<'_>,
+    ) -> Result<Page<Assignment>> {
+        let scope = packages_in_reach(scope, "t.access_package_id", actor, Action::ReadAssignments);
+        self.list_assignments(scope, q).await
+    }
+
+    /// Assignments in `scope`, which must itself limit them to what the caller may see.
     pub async fn list_assignments(&self, scope: Where, q: ListQuery<'_>) -> Result<Page<Assignment>> {
         let mut conn = self.store.conn().await?;
         let page = gatehouse_store::query::list(&mut conn, &assignments::SCHEMA, scope, q).await?;
@@ -86,8 +99,16 @@ impl App {
         let me = actor.principal.as_ref().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
         let mut conn = self.store.conn().await?;
         match assignments::get(&mut conn, id).await? {
-            Some(a) if a.target_id == me.user_id || me.may(Permission::EntitlementRead).is_ok() => Ok(a),
-            _ => not_found("assignment", id),
+            Some(a) if a.target_id == me.user_id => Ok(a),
+            Some(a) => {
+                let catalog = catalog_of_package(&mut conn, a.access_package_id).await?;
+                // Not 403: whether someone else's assignment exists is not the caller's business.
+                match actor.check(Action::ReadAssignments, catalog) {
+                    Ok(()) => Ok(a),
+                    Err(_) => not_found("assignment", id),
+                }
+            }
+            None => not_found("assignment", id),
         }
     }
 }
@@ -96,13 +117,11 @@ impl App {
     /// `POST assignments/{id}/reprocess`: push the package's roles to the target again (after
     /// someone removed them in the origin system). Grants are idempotent.
     pub async fn reprocess_assignment(&self, actor: &Actor, id: Uuid) -> Result<Assignment> {
-        let me = actor.principal.as_ref().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
-        if me.may(Permission::EntitlementWrite).is_err() {
-            return Err(AppError::Forbidden("reprocessing needs the Identity Governance Administrator role".into()));
-        }
+        actor.principal.as_ref().ok_or_else(|| AppError::Unauthenticated("sign in first".into()))?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let Some(a) = assignments::get(&mut tx, id).await? else { return not_found("assignment", id) };
+        actor.check(Action::ManageAssignments, catalog_of_package(&mut tx, a.access_package_id).await?)?;
         if !a.is_active() {
             return Err(AppError::Conflict(format!("assignment '{id}' has ended; nothing to reprocess")));
         }

@@ -3,6 +3,7 @@
 use gatehouse_domain::access_package::{
     AccessPackage, AccessPackagePatch, NewAccessPackage, NewResourceRoleScope, ResourceRoleScope,
 };
+use gatehouse_domain::authorization::Action;
 use gatehouse_domain::catalog::{ResourceRole, ResourceScope};
 use gatehouse_domain::ValidationError;
 use gatehouse_store::access_packages::{self as packages, Incompatible};
@@ -11,6 +12,7 @@ use gatehouse_store::{catalogs, Conn};
 use uuid::Uuid;
 
 use crate::audit::{created, deleted, updated};
+use crate::authorization::in_reach;
 use crate::directory::require_group;
 use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
 
@@ -29,6 +31,13 @@ async fn require_package(conn: &mut Conn, id: Uuid) -> Result<AccessPackage> {
     }
 }
 
+/// A package the actor may change: they manage packages in its catalog.
+async fn managed_package(conn: &mut Conn, actor: &Actor, id: Uuid) -> Result<AccessPackage> {
+    let package = require_package(conn, id).await?;
+    actor.check(Action::ManagePackages, package.catalog_id)?;
+    Ok(package)
+}
+
 impl App {
     pub async fn create_package(&self, actor: &Actor, input: NewAccessPackage) -> Result<AccessPackage> {
         let package = AccessPackage::create(input, crate::new_id(), self.now())?;
@@ -38,6 +47,7 @@ impl App {
                 ValidationError::new("catalog", format!("catalog '{}' does not exist", package.catalog_id)).into()
             );
         }
+        actor.check(Action::ManagePackages, package.catalog_id)?;
         packages::insert(&mut tx, &package).await?;
         self.audit(&mut tx, actor, created("accessPackage.create", "accessPackage", package.id, &package)).await?;
         tx.commit().await?;
@@ -46,7 +56,7 @@ impl App {
 
     pub async fn update_package(&self, actor: &Actor, id: Uuid, patch: AccessPackagePatch) -> Result<AccessPackage> {
         let mut tx = self.store.begin().await?;
-        let before = require_package(&mut tx, id).await?;
+        let before = managed_package(&mut tx, actor, id).await?;
         let mut after = before.clone();
         after.apply(patch, self.now())?;
         packages::update(&mut tx, &after).await?;
@@ -58,7 +68,7 @@ impl App {
     /// Refused while anyone holds the package; its policies go with it.
     pub async fn delete_package(&self, actor: &Actor, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        let before = require_package(&mut tx, id).await?;
+        let before = managed_package(&mut tx, actor, id).await?;
         let held = packages::count_assignments(&mut tx, id).await?;
         if held > 0 {
             return Err(AppError::Conflict(format!(
@@ -72,12 +82,16 @@ impl App {
         Ok(())
     }
 
-    pub async fn get_package(&self, id: Uuid) -> Result<AccessPackage> {
+    pub async fn get_package(&self, actor: &Actor, id: Uuid) -> Result<AccessPackage> {
         let mut conn = self.store.conn().await?;
-        require_package(&mut conn, id).await
+        let package = require_package(&mut conn, id).await?;
+        actor.check(Action::ReadCatalog, package.catalog_id)?;
+        Ok(package)
     }
 
-    pub async fn list_packages(&self, scope: Where, q: ListQuery<'_>) -> Result<Page<AccessPackage>> {
+    /// Packages in `scope` that the caller may see: only those of catalogs they hold a role in.
+    pub async fn list_packages(&self, actor: &Actor, scope: Where, q: ListQuery<'_>) -> Result<Page<AccessPackage>> {
+        let scope = in_reach(scope, "t.catalog_id", actor, Action::ReadCatalog);
         let mut conn = self.store.conn().await?;
         let page = gatehouse_store::query::list(&mut conn, &packages::SCHEMA, scope, q).await?;
         Page::from_rows(page, packages::from_row)
@@ -92,7 +106,7 @@ impl App {
         input: NewResourceRoleScope,
     ) -> Result<GrantedRole> {
         let mut tx = self.store.begin().await?;
-        let package = require_package(&mut tx, package_id).await?;
+        let package = managed_package(&mut tx, actor, package_id).await?;
         let role_ref = input.role.ok_or_else(|| ValidationError::new("role", "role is required"))?;
         let role = match (role_ref.id, role_ref.origin_id.as_deref()) {
             (Some(id), _) => catalogs::get_role(&mut tx, id).await?,
@@ -151,7 +165,7 @@ impl App {
             return not_found("resourceRoleScope", role_scope_id);
         };
         let mut tx = self.store.begin().await?;
-        require_package(&mut tx, package_id).await?;
+        managed_package(&mut tx, actor, package_id).await?;
         if !packages::remove_role_scope(&mut tx, package_id, role, scope).await? {
             return not_found("resourceRoleScope", role_scope_id);
         }
@@ -166,9 +180,10 @@ impl App {
         Ok(())
     }
 
-    pub async fn granted_roles(&self, package_id: Uuid) -> Result<Vec<GrantedRole>> {
+    pub async fn granted_roles(&self, actor: &Actor, package_id: Uuid) -> Result<Vec<GrantedRole>> {
         let mut conn = self.store.conn().await?;
-        require_package(&mut conn, package_id).await?;
+        let package = require_package(&mut conn, package_id).await?;
+        actor.check(Action::ReadCatalog, package.catalog_id)?;
         let mut out = Vec::new();
         for rs in packages::role_scopes(&mut conn, package_id).await? {
             let role = catalogs::get_role(&mut conn, rs.role_id).await?;
@@ -187,10 +202,12 @@ impl App {
             );
         }
         let mut tx = self.store.begin().await?;
-        require_package(&mut tx, package_id).await?;
-        if !App::package_exists(&mut tx, other).await? {
+        managed_package(&mut tx, actor, package_id).await?;
+        let Some(other_package) = packages::get(&mut tx, other).await? else {
             return Err(ValidationError::new("@odata.id", format!("access package '{other}' does not exist")).into());
-        }
+        };
+        // Naming a package of a catalog the caller cannot see would let them probe it.
+        actor.check(Action::ReadCatalog, other_package.catalog_id)?;
         if packages::add_incompatible(&mut tx, Incompatible::AccessPackage, package_id, other).await? {
             let change = serde_json::json!({"incompatibleAccessPackageId": other});
             self.audit(
@@ -206,7 +223,7 @@ impl App {
 
     pub async fn add_incompatible_group(&self, actor: &Actor, package_id: Uuid, group: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        require_package(&mut tx, package_id).await?;
+        managed_package(&mut tx, actor, package_id).await?;
         require_group(&mut tx, group, "@odata.id").await?;
         if packages::add_incompatible(&mut tx, Incompatible::Group, package_id, group).await? {
             let change = serde_json::json!({"incompatibleGroupId": group});
@@ -229,7 +246,7 @@ impl App {
         other: Uuid,
     ) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        require_package(&mut tx, package_id).await?;
+        managed_package(&mut tx, actor, package_id).await?;
         if !packages::remove_incompatible(&mut tx, kind, package_id, other).await? {
             return not_found("incompatibility", other);
         }

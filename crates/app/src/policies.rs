@@ -1,5 +1,6 @@
 //! Assignment policies: pure validation in the domain, references checked here.
 
+use gatehouse_domain::authorization::Action;
 use gatehouse_domain::policy::{AssignmentPolicy, PolicyContext, PolicyInput};
 use gatehouse_domain::subject_set::SubjectSet;
 use gatehouse_domain::ValidationError;
@@ -8,6 +9,7 @@ use gatehouse_store::{access_packages, catalogs, connected_organizations, polici
 use uuid::Uuid;
 
 use crate::audit::{created, deleted, updated};
+use crate::authorization::in_reach;
 use crate::directory::{require_group, require_user};
 use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
 
@@ -54,6 +56,7 @@ impl App {
                 ValidationError::new("accessPackage", format!("access package '{package_id}' does not exist")).into()
             );
         };
+        actor.check(Action::ManagePackages, package.catalog_id)?;
         let mut ids = crate::new_id;
         let policy = AssignmentPolicy::build(
             input,
@@ -77,6 +80,7 @@ impl App {
     pub async fn replace_policy(&self, actor: &Actor, id: Uuid, input: PolicyInput) -> Result<AssignmentPolicy> {
         let mut tx = self.store.begin().await?;
         let Some(before) = policies::get(&mut tx, id).await? else { return not_found("assignmentPolicy", id) };
+        actor.check(Action::ManagePackages, before.catalog_id)?;
         if input.access_package_id().is_some_and(|p| p != before.access_package_id) {
             return Err(ValidationError::new("accessPackage", "a policy cannot move to another access package").into());
         }
@@ -102,6 +106,7 @@ impl App {
     pub async fn delete_policy(&self, actor: &Actor, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let Some(before) = policies::get(&mut tx, id).await? else { return not_found("assignmentPolicy", id) };
+        actor.check(Action::ManagePackages, before.catalog_id)?;
         let held = policies::count_assignments(&mut tx, id).await?;
         if held > 0 {
             return Err(AppError::Conflict(format!(
@@ -115,15 +120,20 @@ impl App {
         Ok(())
     }
 
-    pub async fn get_policy(&self, id: Uuid) -> Result<AssignmentPolicy> {
+    pub async fn get_policy(&self, actor: &Actor, id: Uuid) -> Result<AssignmentPolicy> {
         let mut conn = self.store.conn().await?;
         match policies::get(&mut conn, id).await? {
-            Some(p) => Ok(p),
+            Some(p) => {
+                actor.check(Action::ReadCatalog, p.catalog_id)?;
+                Ok(p)
+            }
             None => not_found("assignmentPolicy", id),
         }
     }
 
-    pub async fn list_policies(&self, scope: Where, q: ListQuery<'_>) -> Result<Page<AssignmentPolicy>> {
+    /// Policies in `scope` of the catalogs the caller may see.
+    pub async fn list_policies(&self, actor: &Actor, scope: Where, q: ListQuery<'_>) -> Result<Page<AssignmentPolicy>> {
+        let scope = in_reach(scope, "t.catalog_id", actor, Action::ReadCatalog);
         let mut conn = self.store.conn().await?;
         let page = gatehouse_store::query::list(&mut conn, &policies::SCHEMA, scope, q).await?;
         Page::from_rows(page, policies::from_row)

@@ -5,22 +5,23 @@ use std::collections::HashMap;
 
 use gatehouse_domain::answers::{validate_answers, validate_justification};
 use gatehouse_domain::approval::{self, ApproverDirectory};
+use gatehouse_domain::authorization::Action;
 use gatehouse_domain::enums::{RequestType, UserType};
 use gatehouse_domain::evaluation::{self, Purpose, Subject, SubjectKind, SubjectOrganization};
 use gatehouse_domain::policy::AssignmentPolicy;
-use gatehouse_domain::principal::{Permission, Principal};
+use gatehouse_domain::principal::Principal;
 use gatehouse_domain::request::{AssignmentRequest, TransitionError, Verdict};
 use gatehouse_domain::request_input::{NewAssignmentRequest, RequestCommand, Target};
 use gatehouse_domain::subject_set::SubjectSet;
 use gatehouse_domain::ValidationError;
-use gatehouse_store::query::Where;
 use gatehouse_store::{
     access_packages, assignments, catalogs, connected_organizations as orgs, directory, policies, requests, Conn,
 };
 use uuid::Uuid;
 
 use crate::audit::{created, deleted};
-use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
+use crate::authorization::catalog_of_package;
+use crate::{not_found, Actor, App, AppError, Result};
 
 fn transition(e: TransitionError) -> AppError {
     match e {
@@ -35,8 +36,19 @@ fn caller(actor: &Actor) -> Result<&Principal> {
     actor.principal.as_ref().ok_or_else(|| AppError::Unauthenticated("sign in to make requests".into()))
 }
 
-fn is_admin(p: &Principal) -> bool {
-    p.may(Permission::EntitlementWrite).is_ok()
+/// Direct assignment (`kind`: adminAdd, adminUpdate, adminRemove) in `catalog`: the caller
+/// must manage its assignments.
+fn check_direct(actor: &Actor, kind: &str, catalog: Uuid) -> Result<()> {
+    actor.check(Action::ManageAssignments, catalog).map_err(|e| match e {
+        AppError::Forbidden(m) => AppError::Forbidden(m.replacen("this operation", kind, 1)),
+        other => other,
+    })
+}
+
+/// Whether the actor manages assignments of `catalog`'s packages (administrators, and its
+/// owners, access package managers and assignment managers).
+fn manages(actor: &Actor, catalog: Uuid) -> bool {
+    actor.check(Action::ManageAssignments, catalog).is_ok()
 }
 
 async fn groups_of(conn: &mut Conn, user: Uuid) -> Result<Vec<Uuid>> {
@@ -170,14 +182,12 @@ impl App {
         let mut tx = self.store.begin().await?;
         let (mut request, events) = match command {
             RequestCommand::Add { admin, package, policy, target, justification, answers, schedule } => {
-                if admin && !is_admin(&me) {
-                    return Err(AppError::Forbidden(
-                        "adminAdd needs the Identity Governance Administrator role".into(),
-                    ));
-                }
                 let Some(pkg) = access_packages::get(&mut tx, package).await? else {
                     return not_found("accessPackage", package);
                 };
+                if admin {
+                    check_direct(actor, "adminAdd", pkg.catalog_id)?;
+                }
                 let catalog = catalogs::get(&mut tx, pkg.catalog_id)
                     .await?
                     .ok_or_else(|| AppError::Conflict("the package's catalog no longer exists".into()))?;
@@ -324,14 +334,12 @@ impl App {
                 (request, events)
             }
             RequestCommand::Remove { admin, assignment, justification } => {
-                if admin && !is_admin(&me) {
-                    return Err(AppError::Forbidden(
-                        "adminRemove needs the Identity Governance Administrator role".into(),
-                    ));
-                }
                 let Some(a) = assignments::get(&mut tx, assignment).await? else {
                     return not_found("assignment", assignment);
                 };
+                if admin {
+                    check_direct(actor, "adminRemove", catalog_of_package(&mut tx, a.access_package_id).await?)?;
+                }
                 if !admin && a.target_id != me.user_id {
                     return Err(AppError::Forbidden("a userRemove request can only remove your own assignment".into()));
                 }
@@ -355,14 +363,12 @@ impl App {
                 (request, events)
             }
             RequestCommand::Update { admin, assignment, justification, answers, schedule } => {
-                if admin && !is_admin(&me) {
-                    return Err(AppError::Forbidden(
-                        "adminUpdate needs the Identity Governance Administrator role".into(),
-                    ));
-                }
                 let Some(a) = assignments::get(&mut tx, assignment).await? else {
                     return not_found("assignment", assignment);
                 };
+                if admin {
+                    check_direct(actor, "adminUpdate", catalog_of_package(&mut tx, a.access_package_id).await?)?;
+                }
                 if !admin && a.target_id != me.user_id {
                     return Err(AppError::Forbidden("a userUpdate request can only extend your own assignment".into()));
                 }
@@ -452,7 +458,7 @@ impl App {
         &self,
         actor: &Actor,
         id: Uuid,
-        step: impl FnOnce(&mut AssignmentRequest, &Principal) -> Result<Vec<gatehouse_domain::request::Event>>,
+        step: impl FnOnce(&mut AssignmentRequest, &Principal, Uuid) -> Result<Vec<gatehouse_domain::request::Event>>,
     ) -> Result<AssignmentRequest> {
         let me = caller(actor)?.clone();
         let mut tx = self.store.begin().await?;
@@ -460,8 +466,10 @@ impl App {
         let Some(mut request) = requests::get_for_update(&mut tx, id, postgres).await? else {
             return not_found("assignmentRequest", id);
         };
+        // The step decides with the package's catalog: who manages assignments there.
+        let catalog = catalog_of_package(&mut tx, request.access_package_id).await?;
         let before = request.clone();
-        let events = step(&mut request, &me)?;
+        let events = step(&mut request, &me, catalog)?;
         self.act_on(&mut tx, actor, &mut request, Some(&before), events).await?;
         requests::update(&mut tx, &request).await?;
         tx.commit().await?;
@@ -479,7 +487,19 @@ impl App {
         justification: Option<String>,
     ) -> Result<AssignmentRequest> {
         let now = self.now();
-        self.transition(actor, request, |r, me| {
+        self.transition(actor, request, |r, me, catalog| {
+            let approver = r
+                .stages
+                .iter()
+                .any(|s| s.approvers.contains(&me.user_id) || s.escalation_approvers.contains(&me.user_id));
+            let involved = r.target_id == Some(me.user_id) || r.requestor_id == Some(me.user_id);
+            if !approver && !involved {
+                // Whoever may not see the request is not told it exists, nor whether it is open.
+                if actor.check(Action::ReadAssignments, catalog).is_err() {
+                    return not_found("assignmentRequest", request);
+                }
+                return Err(transition(TransitionError::NotAnApprover));
+            }
             r.decide(stage, me.user_id, verdict, justification, now).map_err(transition)
         })
         .await
@@ -488,14 +508,14 @@ impl App {
     /// `POST assignmentRequests/{id}/cancel`: by the requestor, the target or an administrator.
     pub async fn cancel_request(&self, actor: &Actor, id: Uuid) -> Result<AssignmentRequest> {
         let now = self.now();
-        self.transition(actor, id, |r, me| {
-            if !is_admin(me) && r.target_id != Some(me.user_id) && r.requestor_id != Some(me.user_id) {
+        self.transition(actor, id, |r, me, catalog| {
+            if !manages(actor, catalog) && r.target_id != Some(me.user_id) && r.requestor_id != Some(me.user_id) {
                 let approver = r
                     .stages
                     .iter()
                     .any(|s| s.approvers.contains(&me.user_id) || s.escalation_approvers.contains(&me.user_id));
                 // Like GET: a request that is none of the caller's business does not exist for them.
-                if !approver {
+                if !approver && actor.check(Action::ReadAssignments, catalog).is_err() {
                     return Err(AppError::NotFound(format!("assignmentRequest '{id}' was not found")));
                 }
                 return Err(AppError::Forbidden(
@@ -510,12 +530,8 @@ impl App {
     /// `POST assignmentRequests/{id}/reprocess`: administrators retry a failed delivery.
     pub async fn reprocess_request(&self, actor: &Actor, id: Uuid) -> Result<AssignmentRequest> {
         let now = self.now();
-        self.transition(actor, id, |r, me| {
-            if !is_admin(me) {
-                return Err(AppError::Forbidden(
-                    "reprocessing needs the Identity Governance Administrator role".into(),
-                ));
-            }
+        self.transition(actor, id, |r, _, catalog| {
+            actor.check(Action::ManageAssignments, catalog)?;
             r.reprocess(now).map_err(transition)
         })
         .await
@@ -525,17 +541,13 @@ impl App {
     /// rule is [`AssignmentRequest::check_deletable`]; the assignment it delivered is never
     /// touched, and the audit log keeps the request's summary.
     pub async fn delete_request(&self, actor: &Actor, id: Uuid) -> Result<()> {
-        let me = caller(actor)?;
-        if !is_admin(me) {
-            return Err(AppError::Forbidden(
-                "deleting a request needs the Identity Governance Administrator role".into(),
-            ));
-        }
+        caller(actor)?;
         let mut tx = self.store.begin().await?;
         let postgres = self.store.backend() == gatehouse_store::Backend::Postgres;
         let Some(request) = requests::get_for_update(&mut tx, id, postgres).await? else {
             return not_found("assignmentRequest", id);
         };
+        actor.check(Action::ManageAssignments, catalog_of_package(&mut tx, request.access_package_id).await?)?;
         let assignment_active = match request.assignment_id {
             Some(a) => assignments::get(&mut tx, a).await?.is_some_and(|a| a.is_active()),
             None => false,
@@ -546,31 +558,6 @@ impl App {
         self.audit(&mut tx, actor, deleted("assignmentRequest.delete", "assignmentRequest", id, &before)).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// A request, visible to administrators, its target, its requestor and its approvers.
-    pub async fn get_request(&self, actor: &Actor, id: Uuid) -> Result<AssignmentRequest> {
-        let me = caller(actor)?;
-        let mut conn = self.store.conn().await?;
-        let Some(r) = requests::get(&mut conn, id).await? else { return not_found("assignmentRequest", id) };
-        let approver = r.stages.iter().any(|s| {
-            s.current_approvers().contains(&me.user_id) || s.decision.as_ref().is_some_and(|d| d.by == Some(me.user_id))
-        });
-        let visible = me.may(Permission::EntitlementRead).is_ok()
-            || r.target_id == Some(me.user_id)
-            || r.requestor_id == Some(me.user_id)
-            || approver;
-        if !visible {
-            // Not 403: whether a request exists is itself not the caller's business.
-            return not_found("assignmentRequest", id);
-        }
-        Ok(r)
-    }
-
-    pub async fn list_requests(&self, scope: Where, q: ListQuery<'_>) -> Result<Page<AssignmentRequest>> {
-        let mut conn = self.store.conn().await?;
-        let page = gatehouse_store::query::list(&mut conn, &requests::SCHEMA, scope, q).await?;
-        Page::from_rows(page, requests::from_row)
     }
 
     /// Let time pass for every request with a deadline due: escalation, automatic denial and

@@ -43,8 +43,14 @@ pub enum Permission {
     AuthenticatedWrite,
     /// Read the entitlement-management configuration.
     EntitlementRead,
-    /// Change the entitlement-management configuration.
+    /// Change the tenant-wide entitlement-management configuration (connected organizations,
+    /// settings).
     EntitlementWrite,
+    /// Change something inside a catalog: any entitlement-management role passes the route,
+    /// and the service decides for the object's catalog (`authorization::can`).
+    CatalogWrite,
+    /// Read tenant-wide records that span every catalog (the audit log): administrators only.
+    TenantRead,
     /// Create catalogs.
     CatalogCreate,
     DirectoryRead,
@@ -92,6 +98,12 @@ impl Principal {
                 "an entitlement-management role",
             ),
             Permission::EntitlementWrite => (governance, true, "the Identity Governance Administrator role"),
+            Permission::CatalogWrite => (
+                governance || self.has(CatalogCreator) || !self.catalog_roles.is_empty(),
+                true,
+                "the Identity Governance Administrator role or a catalog role",
+            ),
+            Permission::TenantRead => (governance, false, "the Identity Governance Administrator role"),
             Permission::CatalogCreate => (governance || self.has(CatalogCreator), true, "the Catalog creator role"),
             Permission::DirectoryRead => (governance || self.user_type == UserType::Member, false, "a member account"),
             Permission::DirectoryWrite => (admin, true, "the Global Administrator role"),

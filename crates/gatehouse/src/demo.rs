@@ -236,13 +236,14 @@ mod tests {
         store.migrate().await.unwrap();
         let app = App::new(store, std::sync::Arc::new(gatehouse_app::SystemClock));
         let demo = seed(&app).await.unwrap();
-        let package = app.get_package(demo.package_id).await.unwrap();
+        let system = gatehouse_app::Actor::system();
+        let package = app.get_package(&system, demo.package_id).await.unwrap();
         assert!(package.is_hidden);
         assert_eq!(package.catalog_id, demo.catalog_id);
-        let policy = app.get_policy(demo.policy_id).await.unwrap();
+        let policy = app.get_policy(&system, demo.policy_id).await.unwrap();
         assert_eq!(policy.request_approval_settings.stages.len(), 1);
         assert_eq!(policy.expiration.duration, Some(gatehouse_domain::duration::Duration::from_days(90)));
-        let granted = app.granted_roles(demo.package_id).await.unwrap();
+        let granted = app.granted_roles(&system, demo.package_id).await.unwrap();
         assert_eq!(granted[0].role.origin_id, format!("Member_{}", demo.group_id));
         let org = app.get_connected_organization(demo.organization_id).await.unwrap();
         assert_eq!(org.domains().collect::<Vec<_>>(), vec!["fabrikam.example"]);

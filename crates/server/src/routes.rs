@@ -11,7 +11,7 @@ use gatehouse_domain::principal::Permission;
 
 use crate::api::{
     approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, directory, ops, packages,
-    policies, requests, settings,
+    policies, requests, role_assignments, settings,
 };
 use crate::sign_in::guest as sign_in_guest;
 use crate::sign_in::handlers as sign_in;
@@ -105,8 +105,8 @@ table! {
     GET em!("/catalogs") => catalogs::list, "listCatalogs", EntitlementRead, 200, "catalogs", "List catalogs";
     POST em!("/catalogs") => catalogs::create, "createCatalog", CatalogCreate, 201, "catalogs", "Create a catalog";
     GET em!("/catalogs/{id}") => catalogs::get, "getCatalog", EntitlementRead, 200, "catalogs", "Get a catalog";
-    PATCH em!("/catalogs/{id}") => catalogs::update, "updateCatalog", EntitlementWrite, 204, "catalogs", "Update a catalog";
-    DELETE em!("/catalogs/{id}") => catalogs::delete, "deleteCatalog", EntitlementWrite, 204, "catalogs", "Delete a catalog (409 while it holds packages)";
+    PATCH em!("/catalogs/{id}") => catalogs::update, "updateCatalog", CatalogWrite, 204, "catalogs", "Update a catalog";
+    DELETE em!("/catalogs/{id}") => catalogs::delete, "deleteCatalog", CatalogWrite, 204, "catalogs", "Delete a catalog (409 while it holds packages)";
     GET em!("/catalogs/{id}/accessPackages") => catalogs::list_packages, "listCatalogAccessPackages", EntitlementRead, 200, "catalogs", "List the catalog's access packages";
     GET em!("/catalogs/{id}/resources") => catalogs::list_resources, "listCatalogResources", EntitlementRead, 200, "catalogs", "List the catalog's resources ($expand=roles,scopes)";
     GET em!("/catalogs/{id}/resources/{resource_id}") => catalogs::get_resource, "getCatalogResource", EntitlementRead, 200, "catalogs", "Get a resource of the catalog";
@@ -116,26 +116,26 @@ table! {
     GET em!("/catalogs/{id}/resourceScopes") => catalogs::list_resource_scopes, "listCatalogResourceScopes", EntitlementRead, 200, "catalogs", "List resource scopes in the catalog";
 
     GET em!("/resourceRequests") => catalogs::list_requests, "listResourceRequests", EntitlementRead, 200, "resourceRequests", "List resource requests";
-    POST em!("/resourceRequests") => catalogs::create_request, "createResourceRequest", EntitlementWrite, 201, "resourceRequests", "Add, refresh or remove a resource in a catalog";
+    POST em!("/resourceRequests") => catalogs::create_request, "createResourceRequest", CatalogWrite, 201, "resourceRequests", "Add, refresh or remove a resource in a catalog";
     GET em!("/resourceRequests/{id}") => catalogs::get_request, "getResourceRequest", EntitlementRead, 200, "resourceRequests", "Get a resource request";
 
     GET em!("/accessPackages") => packages::list, "listAccessPackages", EntitlementRead, 200, "accessPackages", "List access packages";
-    POST em!("/accessPackages") => packages::create, "createAccessPackage", EntitlementWrite, 201, "accessPackages", "Create an access package";
+    POST em!("/accessPackages") => packages::create, "createAccessPackage", CatalogWrite, 201, "accessPackages", "Create an access package";
     GET em!("/accessPackages/{id}") => packages::get, "getAccessPackage", EntitlementRead, 200, "accessPackages", "Get an access package";
-    PATCH em!("/accessPackages/{id}") => packages::update, "updateAccessPackage", EntitlementWrite, 204, "accessPackages", "Update an access package";
-    DELETE em!("/accessPackages/{id}") => packages::delete, "deleteAccessPackage", EntitlementWrite, 204, "accessPackages", "Delete an access package (409 while assigned)";
+    PATCH em!("/accessPackages/{id}") => packages::update, "updateAccessPackage", CatalogWrite, 204, "accessPackages", "Update an access package";
+    DELETE em!("/accessPackages/{id}") => packages::delete, "deleteAccessPackage", CatalogWrite, 204, "accessPackages", "Delete an access package (409 while assigned)";
     GET em!("/accessPackages/{id}/catalog") => packages::get_catalog, "getAccessPackageCatalog", EntitlementRead, 200, "accessPackages", "The package's catalog";
     GET em!("/accessPackages/{id}/resourceRoleScopes") => packages::list_role_scopes, "listResourceRoleScopes", EntitlementRead, 200, "accessPackages", "List the resource roles the package grants";
-    POST em!("/accessPackages/{id}/resourceRoleScopes") => packages::add_role_scope, "createResourceRoleScope", EntitlementWrite, 201, "accessPackages", "Grant a resource role through the package";
+    POST em!("/accessPackages/{id}/resourceRoleScopes") => packages::add_role_scope, "createResourceRoleScope", CatalogWrite, 201, "accessPackages", "Grant a resource role through the package";
     GET em!("/accessPackages/{id}/resourceRoleScopes/{role_scope_id}") => packages::get_role_scope, "getResourceRoleScope", EntitlementRead, 200, "accessPackages", "Get a granted resource role";
-    DELETE em!("/accessPackages/{id}/resourceRoleScopes/{role_scope_id}") => packages::remove_role_scope, "deleteResourceRoleScope", EntitlementWrite, 204, "accessPackages", "Stop granting a resource role";
+    DELETE em!("/accessPackages/{id}/resourceRoleScopes/{role_scope_id}") => packages::remove_role_scope, "deleteResourceRoleScope", CatalogWrite, 204, "accessPackages", "Stop granting a resource role";
     GET em!("/accessPackages/{id}/assignmentPolicies") => packages::list_policies, "listAccessPackageAssignmentPolicies", EntitlementRead, 200, "accessPackages", "List the package's policies";
     GET em!("/accessPackages/{id}/incompatibleAccessPackages") => packages::list_incompatible_packages, "listIncompatibleAccessPackages", EntitlementRead, 200, "accessPackages", "List incompatible packages";
-    POST em!("/accessPackages/{id}/incompatibleAccessPackages/$ref") => packages::add_incompatible_package, "addIncompatibleAccessPackage", EntitlementWrite, 204, "accessPackages", "Mark a package incompatible";
-    DELETE em!("/accessPackages/{id}/incompatibleAccessPackages/{other_id}/$ref") => packages::remove_incompatible_package, "removeIncompatibleAccessPackage", EntitlementWrite, 204, "accessPackages", "Remove an incompatible package";
+    POST em!("/accessPackages/{id}/incompatibleAccessPackages/$ref") => packages::add_incompatible_package, "addIncompatibleAccessPackage", CatalogWrite, 204, "accessPackages", "Mark a package incompatible";
+    DELETE em!("/accessPackages/{id}/incompatibleAccessPackages/{other_id}/$ref") => packages::remove_incompatible_package, "removeIncompatibleAccessPackage", CatalogWrite, 204, "accessPackages", "Remove an incompatible package";
     GET em!("/accessPackages/{id}/incompatibleGroups") => packages::list_incompatible_groups, "listIncompatibleGroups", EntitlementRead, 200, "accessPackages", "List incompatible groups";
-    POST em!("/accessPackages/{id}/incompatibleGroups/$ref") => packages::add_incompatible_group, "addIncompatibleGroup", EntitlementWrite, 204, "accessPackages", "Mark a group incompatible";
-    DELETE em!("/accessPackages/{id}/incompatibleGroups/{group_id}/$ref") => packages::remove_incompatible_group, "removeIncompatibleGroup", EntitlementWrite, 204, "accessPackages", "Remove an incompatible group";
+    POST em!("/accessPackages/{id}/incompatibleGroups/$ref") => packages::add_incompatible_group, "addIncompatibleGroup", CatalogWrite, 204, "accessPackages", "Mark a group incompatible";
+    DELETE em!("/accessPackages/{id}/incompatibleGroups/{group_id}/$ref") => packages::remove_incompatible_group, "removeIncompatibleGroup", CatalogWrite, 204, "accessPackages", "Remove an incompatible group";
     GET em!("/accessPackages/{id}/accessPackagesIncompatibleWith") => packages::list_packages_incompatible_with, "listAccessPackagesIncompatibleWith", EntitlementRead, 200, "accessPackages", "Packages that name this one incompatible";
 
     GET em!("/accessPackages/filterByCurrentUser(on='allowedRequestor')") => requests::requestable_packages, "filterAccessPackagesByCurrentUser", Authenticated, 200, "myAccess", "Access packages the caller may request (hidden ones are never listed)";
@@ -147,7 +147,7 @@ table! {
     GET em!("/assignmentRequests/filterByCurrentUser(on='createdBy')") => requests::list_created_by_me, "filterAssignmentRequestsByCreator", Authenticated, 200, "assignmentRequests", "Requests the caller made";
     GET em!("/assignmentRequests/filterByCurrentUser(on='approver')") => requests::list_awaiting_me, "filterAssignmentRequestsByApprover", Authenticated, 200, "assignmentRequests", "Requests awaiting the caller's decision";
     GET em!("/assignmentRequests/{id}") => requests::get, "getAssignmentRequest", Authenticated, 200, "assignmentRequests", "Get a request (administrators, its target, requestor and approvers)";
-    DELETE em!("/assignmentRequests/{id}") => requests::delete, "deleteAssignmentRequest", EntitlementWrite, 204, "assignmentRequests", "Delete a closed request's record (409 while open or while the assignment it delivered is active; the audit log keeps it)";
+    DELETE em!("/assignmentRequests/{id}") => requests::delete, "deleteAssignmentRequest", CatalogWrite, 204, "assignmentRequests", "Delete a closed request's record (409 while open or while the assignment it delivered is active; the audit log keeps it)";
     POST em!("/assignmentRequests/{id}/cancel") => requests::cancel, "cancelAssignmentRequest", AuthenticatedWrite, 204, "assignmentRequests", "Cancel a request before delivery starts";
     POST em!("/assignmentRequests/{id}/reprocess") => requests::reprocess, "reprocessAssignmentRequest", AuthenticatedWrite, 202, "assignmentRequests", "Retry a failed delivery (administrators)";
 
@@ -164,17 +164,17 @@ table! {
     POST em!("/assignments/{id}/reprocess") => assignments::reprocess, "reprocessAssignment", AuthenticatedWrite, 202, "assignments", "Push the package's roles to the target again (administrators)";
 
     GET em!("/assignmentPolicies") => policies::list, "listAssignmentPolicies", EntitlementRead, 200, "assignmentPolicies", "List assignment policies";
-    POST em!("/assignmentPolicies") => policies::create, "createAssignmentPolicy", EntitlementWrite, 201, "assignmentPolicies", "Create an assignment policy";
+    POST em!("/assignmentPolicies") => policies::create, "createAssignmentPolicy", CatalogWrite, 201, "assignmentPolicies", "Create an assignment policy";
     GET em!("/assignmentPolicies/{id}") => policies::get, "getAssignmentPolicy", EntitlementRead, 200, "assignmentPolicies", "Get an assignment policy ($expand=questions)";
-    PUT em!("/assignmentPolicies/{id}") => policies::replace, "replaceAssignmentPolicy", EntitlementWrite, 200, "assignmentPolicies", "Replace an assignment policy";
-    DELETE em!("/assignmentPolicies/{id}") => policies::delete, "deleteAssignmentPolicy", EntitlementWrite, 204, "assignmentPolicies", "Delete an assignment policy";
+    PUT em!("/assignmentPolicies/{id}") => policies::replace, "replaceAssignmentPolicy", CatalogWrite, 200, "assignmentPolicies", "Replace an assignment policy";
+    DELETE em!("/assignmentPolicies/{id}") => policies::delete, "deleteAssignmentPolicy", CatalogWrite, 204, "assignmentPolicies", "Delete an assignment policy";
 
     GET em!("/settings") => settings::get, "getEntitlementManagementSettings", EntitlementRead, 200, "settings", "Get the entitlement-management settings";
     PATCH em!("/settings") => settings::update, "updateEntitlementManagementSettings", EntitlementWrite, 204, "settings", "Update the external user lifecycle settings";
 
-    GET "/v1.0/users" => directory::list_users, "listUsers", DirectoryRead, 200, "directory", "List users";
+    GET "/v1.0/users" => directory::list_users, "listUsers", Authenticated, 200, "directory", "List users (members: all; a guest sponsoring connected organizations: their guests)";
     POST "/v1.0/users" => directory::create_user, "createUser", DirectoryWrite, 201, "directory", "Create a user (member or guest)";
-    GET "/v1.0/users/{id}" => directory::get_user, "getUser", DirectoryRead, 200, "directory", "Get a user";
+    GET "/v1.0/users/{id}" => directory::get_user, "getUser", Authenticated, 200, "directory", "Get a user (members: anyone; a guest sponsoring connected organizations: their guests)";
     PATCH "/v1.0/users/{id}" => directory::update_user, "updateUser", DirectoryWrite, 204, "directory", "Update a user";
     DELETE "/v1.0/users/{id}" => directory::delete_user, "deleteUser", DirectoryWrite, 204, "directory", "Delete a user";
     GET "/v1.0/users/{id}/manager" => directory::get_manager, "getUserManager", DirectoryRead, 200, "directory", "A user's manager";
@@ -191,7 +191,12 @@ table! {
     GET "/v1.0/directoryObjects/{id}" => directory::get_directory_object, "getDirectoryObject", DirectoryRead, 200, "directory", "Get a user or group by id";
     GET "/v1.0/me" => directory::me, "getMe", Authenticated, 200, "directory", "The signed-in user";
 
-    GET "/v1.0/gatehouse/auditRecords" => audit::list, "listAuditRecords", EntitlementRead, 200, "audit", "The audit log: every change, who, when, before and after";
+    GET "/v1.0/roleManagement/entitlementManagement/roleAssignments" => role_assignments::list, "listEntitlementRoleAssignments", EntitlementRead, 200, "roleAssignments", "Catalog role assignments in the catalogs the caller may read";
+    POST "/v1.0/roleManagement/entitlementManagement/roleAssignments" => role_assignments::create, "createEntitlementRoleAssignment", CatalogWrite, 201, "roleAssignments", "Assign a catalog role (roleDefinitionId, principalId, appScopeId /AccessPackageCatalog/{id}): administrators and the catalog's owners";
+    GET "/v1.0/roleManagement/entitlementManagement/roleAssignments/{id}" => role_assignments::get, "getEntitlementRoleAssignment", EntitlementRead, 200, "roleAssignments", "Get a catalog role assignment";
+    DELETE "/v1.0/roleManagement/entitlementManagement/roleAssignments/{id}" => role_assignments::delete, "deleteEntitlementRoleAssignment", CatalogWrite, 204, "roleAssignments", "Remove a catalog role assignment: administrators and the catalog's owners";
+
+    GET "/v1.0/gatehouse/auditRecords" => audit::list, "listAuditRecords", TenantRead, 200, "audit", "The audit log: every change, who, when, before and after";
 }
 
 /// Permission lookup by route template and method, used by the authorization middleware.

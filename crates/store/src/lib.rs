@@ -8,6 +8,7 @@
 pub mod access_packages;
 pub mod assignments;
 pub mod audit;
+pub mod catalog_roles;
 pub mod catalogs;
 pub mod clients;
 pub mod connected_organizations;

@@ -92,6 +92,18 @@ impl Where {
         self
     }
 
+    /// Add a condition over a list of values: `{}` in `sql` becomes their placeholders, as in
+    /// `t.catalog_id IN ({})`. An empty list matches nothing.
+    pub fn and_in(mut self, sql: &str, values: impl IntoIterator<Item = Param>) -> Self {
+        let placeholders: Vec<String> = values.into_iter().map(|v| self.push(v)).collect();
+        if placeholders.is_empty() {
+            self.sql.push("1 = 0".to_owned());
+        } else {
+            self.sql.push(sql.replace("{}", &placeholders.join(", ")));
+        }
+        self
+    }
+
     pub fn and_raw(mut self, sql: &str) -> Self {
         self.sql.push(sql.to_owned());
         self

@@ -77,10 +77,11 @@ async fn guest_requests_and_sponsor_approves(s: TestServer) {
 
     // Bob with a read-only token may look but not decide.
     let reader = Person { id: w.bob.id.clone(), token: s.token_for(w.bob.id.parse().unwrap(), TokenScope::Read).await };
-    // Ana cannot approve her own request; Megan is not an approver. Nothing is written.
+    // Ana cannot approve her own request; Megan is not an approver, and a request she may not
+    // see does not exist for her decision either (as for GET). Nothing is written.
     let before = s.audit_count().await;
     decide(&s, &w.ana, &request, &stage_id, "Approve").await.expect_error(403, "your own request");
-    decide(&s, &w.megan, &request, &stage_id, "Approve").await.expect_error(403, "not an approver");
+    decide(&s, &w.megan, &request, &stage_id, "Approve").await.expect_error(404, "was not found");
     decide(&s, &w.bob, &request, &stage_id, "Maybe").await.expect_error(400, "reviewResult");
     decide(&s, &w.bob, &request, &Uuid::new_v4().to_string(), "Approve").await.expect_error(404, "does not belong");
     decide(&s, &reader, &request, &stage_id, "Approve").await.expect_error(403, "ReadWrite");

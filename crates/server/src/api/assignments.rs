@@ -12,6 +12,8 @@ use gatehouse_store::query::Where;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use gatehouse_app::Actor;
+
 use crate::api::packages::render_package;
 use crate::api::policies::render_policy;
 use crate::error::{ApiError, ApiResult};
@@ -70,36 +72,49 @@ pub async fn render_subject(s: &AppState, user: Option<Uuid>, email: Option<&str
         "subjectType": "user", "subjectLifecycle": "governed", "connectedOrganization": null}))
 }
 
+/// Renders an assignment the caller may see; its package and policy come with it whatever the
+/// caller's catalog roles (the target sees the package they hold).
 pub async fn render_assignment(s: &AppState, ctx: &Ctx, a: &Assignment, o: &QueryOptions) -> ApiResult<Value> {
     let mut v = a.to_graph();
     if expands(&o.expand, "target").is_some() {
         v["target"] = render_subject(s, Some(a.target_id), None).await?;
     }
     if expands(&o.expand, "accessPackage").is_some() {
-        v["accessPackage"] =
-            found(s.app.get_package(a.access_package_id).await)?.map_or(Value::Null, |p| render_package(ctx, &p));
+        v["accessPackage"] = found(s.app.get_package(&Actor::system(), a.access_package_id).await)?
+            .map_or(Value::Null, |p| render_package(ctx, &p));
     }
     if expands(&o.expand, "assignmentPolicy").is_some() {
-        v["assignmentPolicy"] =
-            found(s.app.get_policy(a.assignment_policy_id).await)?.map_or(Value::Null, |p| render_policy(&p, &[]));
+        v["assignmentPolicy"] = found(s.app.get_policy(&Actor::system(), a.assignment_policy_id).await)?
+            .map_or(Value::Null, |p| render_policy(&p, &[]));
     }
     Ok(v)
 }
 
-async fn list_scoped(s: &AppState, ctx: &Ctx, o: &QueryOptions, scope: Where) -> ApiResult<Response> {
+/// `in_reach_of`: restrict to the catalogs this caller may read (the administrative lists);
+/// `None` for the caller's own lists, whose scope already limits them.
+async fn list_scoped(
+    s: &AppState,
+    ctx: &Ctx,
+    o: &QueryOptions,
+    scope: Where,
+    in_reach_of: Option<&Actor>,
+) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackageAssignment")?;
-    let page = s.app.list_assignments(scope, list_query(o)?).await?;
+    let page = match in_reach_of {
+        Some(a) => s.app.list_assignments_in_reach(a, scope, list_query(o)?).await?,
+        None => s.app.list_assignments(scope, list_query(o)?).await?,
+    };
     let page = odata::render_all(page, |a| async move { render_assignment(s, ctx, &a, o).await }).await?;
     odata::collection(ctx, SET, page, &o.select, Ok)
 }
 
-pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
-    list_scoped(&s, &ctx, &o, Where::new()).await
+pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
+    list_scoped(&s, &ctx, &o, Where::new(), Some(&c.actor())).await
 }
 
 /// `assignments/filterByCurrentUser(on='target')`: the caller's own access.
 pub async fn list_mine(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
-    list_scoped(&s, &ctx, &o, gatehouse_store::assignments::targeting(c.0.user_id)).await
+    list_scoped(&s, &ctx, &o, gatehouse_store::assignments::targeting(c.0.user_id), None).await
 }
 
 /// `assignments/filterByCurrentUser(on='createdBy')`: assignments from requests the caller made
@@ -110,7 +125,7 @@ pub async fn list_created_by_me(
     OData(o): OData,
     c: Caller,
 ) -> ApiResult<Response> {
-    list_scoped(&s, &ctx, &o, gatehouse_store::assignments::created_by(c.0.user_id)).await
+    list_scoped(&s, &ctx, &o, gatehouse_store::assignments::created_by(c.0.user_id), None).await
 }
 
 /// `additionalAccess(accessPackageId='a',incompatibleAccessPackageId='b')`: the arguments.
@@ -147,7 +162,8 @@ pub async fn get(
     // Graph's additionalAccess function shares this segment (its arguments are inside it).
     if let Some((package, other)) = additional_access_args(&id)? {
         c.0.may(gatehouse_domain::principal::Permission::EntitlementRead).map_err(|d| ApiError::forbidden(d.0))?;
-        return list_scoped(&s, &ctx, &o, gatehouse_store::assignments::also_holding(package, other)).await;
+        let scope = gatehouse_store::assignments::also_holding(package, other);
+        return list_scoped(&s, &ctx, &o, scope, Some(&c.actor())).await;
     }
     refuse_unknown_function(&id)?;
     check_expand(&o.expand, NAVS, "accessPackageAssignment")?;

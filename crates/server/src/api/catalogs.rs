@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::api::packages::render_package;
 use crate::error::ApiResult;
+use gatehouse_app::Actor;
+
 use crate::extract::{guid, Body, Caller, OData};
 use crate::odata::{self, check_expand, expands, list_query, Ctx};
 use crate::state::AppState;
@@ -17,16 +19,16 @@ use crate::state::AppState;
 const SET: &str = "identityGovernance/entitlementManagement/catalogs";
 const ALL: gatehouse_app::ListQuery<'static> = gatehouse_app::ListQuery::EXPANDED;
 
-async fn render_catalog(s: &AppState, ctx: &Ctx, c: Catalog, o: &QueryOptions) -> ApiResult<Value> {
+async fn render_catalog(s: &AppState, a: &Actor, ctx: &Ctx, c: Catalog, o: &QueryOptions) -> ApiResult<Value> {
     let id = c.id;
     let mut v = odata::to_value(&c);
     if expands(&o.expand, "accessPackages").is_some() {
-        let page = s.app.list_packages(in_catalog(id), ALL).await?;
+        let page = s.app.list_packages(a, in_catalog(id), ALL).await?;
         v["accessPackages"] = Value::Array(page.items.iter().map(|p| render_package(ctx, p)).collect());
     }
     if let Some(e) = expands(&o.expand, "resources") {
         check_expand(&e.expand, &["roles", "scopes"], "accessPackageResource")?;
-        let page = s.app.list_resources(id, ALL).await?;
+        let page = s.app.list_resources(a, id, ALL).await?;
         let mut list = Vec::new();
         for r in page.items {
             list.push(render_resource(s, r, &e.expand).await?);
@@ -52,10 +54,11 @@ pub async fn render_resource(s: &AppState, r: Resource, expand: &[ExpandItem]) -
     Ok(v)
 }
 
-pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
+pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, &["accessPackages", "resources"], "accessPackageCatalog")?;
-    let page = s.app.list_catalogs(list_query(&o)?).await?;
-    let page = odata::render_all(page, |c| render_catalog(&s, &ctx, c, &o)).await?;
+    let a = c.actor();
+    let page = s.app.list_catalogs(&a, list_query(&o)?).await?;
+    let page = odata::render_all(page, |cat| render_catalog(&s, &a, &ctx, cat, &o)).await?;
     odata::collection(&ctx, SET, page, &o.select, Ok)
 }
 
@@ -73,12 +76,13 @@ pub async fn get(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["accessPackages", "resources"], "accessPackageCatalog")?;
-    let cat = s.app.get_catalog(guid(&id, "catalog")?).await?;
-    let v = render_catalog(&s, &ctx, cat, &o).await?;
+    let a = c.actor();
+    let cat = s.app.get_catalog(&a, guid(&id, "catalog")?).await?;
+    let v = render_catalog(&s, &a, &ctx, cat, &o).await?;
     odata::entity(&ctx, SET, v, &o.select)
 }
 
@@ -101,13 +105,14 @@ pub async fn list_packages(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "accessPackage")?;
     let cid = guid(&id, "catalog")?;
-    s.app.get_catalog(cid).await?;
-    let page = s.app.list_packages(in_catalog(cid), list_query(&o)?).await?;
+    let a = c.actor();
+    s.app.get_catalog(&a, cid).await?;
+    let page = s.app.list_packages(&a, in_catalog(cid), list_query(&o)?).await?;
     odata::collection(&ctx, &format!("{SET}/{id}/accessPackages"), page, &o.select, |p| Ok(render_package(&ctx, &p)))
 }
 
@@ -115,11 +120,11 @@ pub async fn list_resources(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["roles", "scopes"], "accessPackageResource")?;
-    let page = s.app.list_resources(guid(&id, "catalog")?, list_query(&o)?).await?;
+    let page = s.app.list_resources(&c.actor(), guid(&id, "catalog")?, list_query(&o)?).await?;
     let page = odata::render_all(page, |r| render_resource(&s, r, &o.expand)).await?;
     odata::collection(&ctx, &format!("{SET}/{id}/resources"), page, &o.select, Ok)
 }
@@ -128,21 +133,21 @@ pub async fn get_resource(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path((id, rid)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["roles", "scopes"], "accessPackageResource")?;
-    let r = s.app.get_resource(guid(&id, "catalog")?, guid(&rid, "resource")?).await?;
+    let r = s.app.get_resource(&c.actor(), guid(&id, "catalog")?, guid(&rid, "resource")?).await?;
     let v = render_resource(&s, r, &o.expand).await?;
     odata::entity(&ctx, &format!("{SET}/{id}/resources"), v, &o.select)
 }
 
 async fn roles_or_scopes(
     s: &AppState,
+    a: &Actor,
     ctx: &Ctx,
     o: &QueryOptions,
-    catalog: Uuid,
-    resource: Option<Uuid>,
+    (catalog, resource): (Uuid, Option<Uuid>),
     roles: bool,
     set: &str,
 ) -> ApiResult<Response> {
@@ -155,15 +160,15 @@ async fn roles_or_scopes(
     // Roles and scopes render alike: the entity, plus its resource when expanded.
     let attach = |mut v: Value, resource_id: Uuid| async move {
         if with_resource {
-            v["resource"] = odata::to_value(&s.app.get_resource(catalog, resource_id).await?);
+            v["resource"] = odata::to_value(&s.app.get_resource(a, catalog, resource_id).await?);
         }
         Ok::<_, crate::error::ApiError>(v)
     };
     let page = if roles {
-        let page = s.app.list_resource_roles(catalog, resource, list_query(o)?).await?;
+        let page = s.app.list_resource_roles(a, catalog, resource, list_query(o)?).await?;
         odata::render_all(page, |r| attach(odata::to_value(&r), r.resource_id)).await?
     } else {
-        let page = s.app.list_resource_scopes(catalog, resource, list_query(o)?).await?;
+        let page = s.app.list_resource_scopes(a, catalog, resource, list_query(o)?).await?;
         odata::render_all(page, |r| attach(odata::to_value(&r), r.resource_id)).await?
     };
     odata::collection(ctx, set, page, &o.select, Ok)
@@ -173,56 +178,68 @@ pub async fn list_resource_roles(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    roles_or_scopes(&s, &ctx, &o, guid(&id, "catalog")?, None, true, &format!("{SET}/{id}/resourceRoles")).await
+    roles_or_scopes(&s, &c.actor(), &ctx, &o, (guid(&id, "catalog")?, None), true, &format!("{SET}/{id}/resourceRoles"))
+        .await
 }
 
 pub async fn list_resource_scopes(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    roles_or_scopes(&s, &ctx, &o, guid(&id, "catalog")?, None, false, &format!("{SET}/{id}/resourceScopes")).await
+    roles_or_scopes(
+        &s,
+        &c.actor(),
+        &ctx,
+        &o,
+        (guid(&id, "catalog")?, None),
+        false,
+        &format!("{SET}/{id}/resourceScopes"),
+    )
+    .await
 }
 
 pub async fn list_roles_of_resource(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path((id, rid)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (cid, rid_) = (guid(&id, "catalog")?, guid(&rid, "resource")?);
-    s.app.get_resource(cid, rid_).await?;
-    roles_or_scopes(&s, &ctx, &o, cid, Some(rid_), true, &format!("{SET}/{id}/resources/{rid}/roles")).await
+    s.app.get_resource(&c.actor(), cid, rid_).await?;
+    roles_or_scopes(&s, &c.actor(), &ctx, &o, (cid, Some(rid_)), true, &format!("{SET}/{id}/resources/{rid}/roles"))
+        .await
 }
 
 pub async fn list_scopes_of_resource(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path((id, rid)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (cid, rid_) = (guid(&id, "catalog")?, guid(&rid, "resource")?);
-    s.app.get_resource(cid, rid_).await?;
-    roles_or_scopes(&s, &ctx, &o, cid, Some(rid_), false, &format!("{SET}/{id}/resources/{rid}/scopes")).await
+    s.app.get_resource(&c.actor(), cid, rid_).await?;
+    roles_or_scopes(&s, &c.actor(), &ctx, &o, (cid, Some(rid_)), false, &format!("{SET}/{id}/resources/{rid}/scopes"))
+        .await
 }
 
 const REQUESTS: &str = "identityGovernance/entitlementManagement/resourceRequests";
 
-async fn render_request(s: &AppState, r: ResourceRequest, o: &QueryOptions) -> ApiResult<Value> {
+async fn render_request(s: &AppState, a: &Actor, r: ResourceRequest, o: &QueryOptions) -> ApiResult<Value> {
     let mut v = odata::to_value(&r);
     if expands(&o.expand, "catalog").is_some() {
-        v["catalog"] = odata::to_value(&s.app.get_catalog(r.catalog_id).await?);
+        v["catalog"] = odata::to_value(&s.app.get_catalog(a, r.catalog_id).await?);
     }
     if expands(&o.expand, "resource").is_some() {
         v["resource"] = match r.resource_id {
-            Some(rid) => match s.app.get_resource(r.catalog_id, rid).await {
+            Some(rid) => match s.app.get_resource(a, r.catalog_id, rid).await {
                 Ok(res) => odata::to_value(&res),
                 Err(_) => Value::Null, // removed by this or a later request
             },
@@ -232,10 +249,11 @@ async fn render_request(s: &AppState, r: ResourceRequest, o: &QueryOptions) -> A
     Ok(v)
 }
 
-pub async fn list_requests(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
+pub async fn list_requests(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, &["catalog", "resource"], "accessPackageResourceRequest")?;
-    let page = s.app.list_resource_requests(list_query(&o)?).await?;
-    let page = odata::render_all(page, |r| render_request(&s, r, &o)).await?;
+    let a = c.actor();
+    let page = s.app.list_resource_requests(&a, list_query(&o)?).await?;
+    let page = odata::render_all(page, |r| render_request(&s, &a, r, &o)).await?;
     odata::collection(&ctx, REQUESTS, page, &o.select, Ok)
 }
 
@@ -245,11 +263,12 @@ pub async fn create_request(
     c: Caller,
     Body(input): Body<NewResourceRequest>,
 ) -> ApiResult<Response> {
-    let r = s.app.create_resource_request(&c.actor(), input).await?;
+    let a = c.actor();
+    let r = s.app.create_resource_request(&a, input).await?;
     let id = r.id;
     let mut v = odata::to_value(&r);
     if let Some(rid) = r.resource_id {
-        if let Ok(res) = s.app.get_resource(r.catalog_id, rid).await {
+        if let Ok(res) = s.app.get_resource(&a, r.catalog_id, rid).await {
             v["resource"] = odata::to_value(&res);
         }
     }
@@ -260,11 +279,12 @@ pub async fn get_request(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["catalog", "resource"], "accessPackageResourceRequest")?;
-    let r = s.app.get_resource_request(guid(&id, "resourceRequest")?).await?;
-    let v = render_request(&s, r, &o).await?;
+    let a = c.actor();
+    let r = s.app.get_resource_request(&a, guid(&id, "resourceRequest")?).await?;
+    let v = render_request(&s, &a, r, &o).await?;
     odata::entity(&ctx, REQUESTS, v, &o.select)
 }

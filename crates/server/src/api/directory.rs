@@ -26,9 +26,9 @@ pub fn render_group(g: &Group) -> Value {
     v
 }
 
-pub async fn list_users(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
+pub async fn list_users(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "user")?;
-    let page = s.app.list_users(Where::new(), list_query(&o)?).await?;
+    let page = s.app.list_users_visible(&c.actor(), list_query(&o)?).await?;
     odata::collection(&ctx, "users", page, &o.select, |u| Ok(render_user(&ctx, &u)))
 }
 
@@ -46,11 +46,11 @@ pub async fn get_user(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "user")?;
-    let u = s.app.get_user(guid(&id, "user")?).await?;
+    let u = s.app.get_user_visible(&c.actor(), guid(&id, "user")?).await?;
     odata::entity(&ctx, "users", render_user(&ctx, &u), &o.select)
 }
 

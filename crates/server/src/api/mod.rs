@@ -11,6 +11,7 @@ pub mod ops;
 pub mod packages;
 pub mod policies;
 pub mod requests;
+pub mod role_assignments;
 pub mod settings;
 
 /// Entity-set paths as they appear in `@odata.context`.

@@ -11,6 +11,8 @@ use gatehouse_store::query::Where;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use gatehouse_app::Actor;
+
 use crate::api::directory::render_group;
 use crate::api::policies::render_policy;
 use crate::error::ApiResult;
@@ -50,20 +52,20 @@ fn render_granted(g: &GrantedRole, expand: &[ExpandItem]) -> Value {
     v
 }
 
-async fn render(s: &AppState, ctx: &Ctx, p: AccessPackage, o: &QueryOptions) -> ApiResult<Value> {
+async fn render(s: &AppState, a: &Actor, ctx: &Ctx, p: AccessPackage, o: &QueryOptions) -> ApiResult<Value> {
     let id = p.id;
     let mut v = render_package(ctx, &p);
     if expands(&o.expand, "catalog").is_some() {
-        v["catalog"] = odata::to_value(&s.app.get_catalog(p.catalog_id).await?);
+        v["catalog"] = odata::to_value(&s.app.get_catalog(a, p.catalog_id).await?);
     }
     if let Some(e) = expands(&o.expand, "assignmentPolicies") {
         check_expand(&e.expand, &["questions"], "accessPackageAssignmentPolicy")?;
-        let page = s.app.list_policies(gatehouse_store::policies::for_package(id), ALL).await?;
+        let page = s.app.list_policies(a, gatehouse_store::policies::for_package(id), ALL).await?;
         v["assignmentPolicies"] = Value::Array(page.items.iter().map(|p| render_policy(p, &e.expand)).collect());
     }
     if let Some(e) = expands(&o.expand, "resourceRoleScopes") {
         check_expand(&e.expand, &["role", "scope"], "accessPackageResourceRoleScope")?;
-        let granted = s.app.granted_roles(id).await?;
+        let granted = s.app.granted_roles(a, id).await?;
         v["resourceRoleScopes"] = Value::Array(granted.iter().map(|g| render_granted(g, &e.expand)).collect());
     }
     for (nav, scope) in [
@@ -71,7 +73,7 @@ async fn render(s: &AppState, ctx: &Ctx, p: AccessPackage, o: &QueryOptions) -> 
         ("accessPackagesIncompatibleWith", store::packages_incompatible_with(id)),
     ] {
         if expands(&o.expand, nav).is_some() {
-            let page = s.app.list_packages(scope, ALL).await?;
+            let page = s.app.list_packages(a, scope, ALL).await?;
             v[nav] = Value::Array(page.items.iter().map(|p| render_package(ctx, p)).collect());
         }
     }
@@ -82,10 +84,11 @@ async fn render(s: &AppState, ctx: &Ctx, p: AccessPackage, o: &QueryOptions) -> 
     Ok(v)
 }
 
-pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
+pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackage")?;
-    let page = s.app.list_packages(Where::new(), list_query(&o)?).await?;
-    let page = odata::render_all(page, |p| render(&s, &ctx, p, &o)).await?;
+    let a = c.actor();
+    let page = s.app.list_packages(&a, Where::new(), list_query(&o)?).await?;
+    let page = odata::render_all(page, |p| render(&s, &a, &ctx, p, &o)).await?;
     odata::collection(&ctx, SET, page, &o.select, Ok)
 }
 
@@ -103,12 +106,13 @@ pub async fn get(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackage")?;
-    let p = s.app.get_package(guid(&id, "accessPackage")?).await?;
-    let v = render(&s, &ctx, p, &o).await?;
+    let a = c.actor();
+    let p = s.app.get_package(&a, guid(&id, "accessPackage")?).await?;
+    let v = render(&s, &a, &ctx, p, &o).await?;
     odata::entity(&ctx, SET, v, &o.select)
 }
 
@@ -131,27 +135,28 @@ pub async fn get_catalog(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "accessPackageCatalog")?;
-    let p = s.app.get_package(guid(&id, "accessPackage")?).await?;
-    let c = s.app.get_catalog(p.catalog_id).await?;
-    odata::entity(&ctx, "identityGovernance/entitlementManagement/catalogs", odata::to_value(&c), &o.select)
+    let a = c.actor();
+    let p = s.app.get_package(&a, guid(&id, "accessPackage")?).await?;
+    let cat = s.app.get_catalog(&a, p.catalog_id).await?;
+    odata::entity(&ctx, "identityGovernance/entitlementManagement/catalogs", odata::to_value(&cat), &o.select)
 }
 
 pub async fn list_role_scopes(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["role", "scope"], "accessPackageResourceRoleScope")?;
     if o.filter.is_some() || o.search.is_some() {
         return Err(crate::error::ApiError::bad_request("$filter and $search are not supported on resourceRoleScopes"));
     }
-    let granted = s.app.granted_roles(guid(&id, "accessPackage")?).await?;
+    let granted = s.app.granted_roles(&c.actor(), guid(&id, "accessPackage")?).await?;
     let items: Vec<Value> = granted.iter().map(|g| render_granted(g, &o.expand)).collect();
     let page = gatehouse_app::Page { items, next_skip: None, count: o.count.then_some(granted.len() as i64) };
     odata::collection(&ctx, &format!("{SET}/{id}/resourceRoleScopes"), page, &o.select, Ok)
@@ -178,11 +183,11 @@ pub async fn get_role_scope(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path((id, rs)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["role", "scope"], "accessPackageResourceRoleScope")?;
-    let granted = s.app.granted_roles(guid(&id, "accessPackage")?).await?;
+    let granted = s.app.granted_roles(&c.actor(), guid(&id, "accessPackage")?).await?;
     let g = granted
         .iter()
         .find(|g| g.role_scope.id() == rs)
@@ -203,13 +208,14 @@ pub async fn list_policies(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["questions"], "accessPackageAssignmentPolicy")?;
     let pid = guid(&id, "accessPackage")?;
-    s.app.get_package(pid).await?;
-    let page = s.app.list_policies(gatehouse_store::policies::for_package(pid), list_query(&o)?).await?;
+    let a = c.actor();
+    s.app.get_package(&a, pid).await?;
+    let page = s.app.list_policies(&a, gatehouse_store::policies::for_package(pid), list_query(&o)?).await?;
     odata::collection(&ctx, &format!("{SET}/{id}/assignmentPolicies"), page, &o.select, |p| {
         Ok(render_policy(&p, &o.expand))
     })
@@ -217,6 +223,7 @@ pub async fn list_policies(
 
 async fn list_related(
     s: AppState,
+    a: Actor,
     ctx: Ctx,
     o: QueryOptions,
     id: String,
@@ -225,8 +232,8 @@ async fn list_related(
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "accessPackage")?;
     let pid = guid(&id, "accessPackage")?;
-    s.app.get_package(pid).await?;
-    let page = s.app.list_packages(scope(pid), list_query(&o)?).await?;
+    s.app.get_package(&a, pid).await?;
+    let page = s.app.list_packages(&a, scope(pid), list_query(&o)?).await?;
     odata::collection(&ctx, &format!("{SET}/{id}/{nav}"), page, &o.select, |p| Ok(render_package(&ctx, &p)))
 }
 
@@ -234,20 +241,20 @@ pub async fn list_incompatible_packages(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    list_related(s, ctx, o, id, "incompatibleAccessPackages", store::incompatible_packages_of).await
+    list_related(s, c.actor(), ctx, o, id, "incompatibleAccessPackages", store::incompatible_packages_of).await
 }
 
 pub async fn list_packages_incompatible_with(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    list_related(s, ctx, o, id, "accessPackagesIncompatibleWith", store::packages_incompatible_with).await
+    list_related(s, c.actor(), ctx, o, id, "accessPackagesIncompatibleWith", store::packages_incompatible_with).await
 }
 
 pub async fn add_incompatible_package(
@@ -281,12 +288,12 @@ pub async fn list_incompatible_groups(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "group")?;
     let pid = guid(&id, "accessPackage")?;
-    s.app.get_package(pid).await?;
+    s.app.get_package(&c.actor(), pid).await?;
     let page = s.app.list_groups(store::incompatible_groups_of(pid), list_query(&o)?).await?;
     odata::collection(&ctx, &format!("{SET}/{id}/incompatibleGroups"), page, &o.select, |g| Ok(render_group(&g)))
 }

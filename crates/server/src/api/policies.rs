@@ -7,6 +7,8 @@ use gatehouse_domain::policy::{AssignmentPolicy, PolicyInput};
 use gatehouse_store::query::Where;
 use serde_json::{json, Value};
 
+use gatehouse_app::Actor;
+
 use crate::api::packages::render_package;
 use crate::error::ApiResult;
 use crate::extract::{guid, Body, Caller, OData};
@@ -25,21 +27,22 @@ pub fn render_policy(p: &AssignmentPolicy, expand: &[ExpandItem]) -> Value {
     v
 }
 
-async fn render(s: &AppState, ctx: &Ctx, p: AssignmentPolicy, expand: &[ExpandItem]) -> ApiResult<Value> {
+async fn render(s: &AppState, a: &Actor, ctx: &Ctx, p: AssignmentPolicy, expand: &[ExpandItem]) -> ApiResult<Value> {
     let mut v = render_policy(&p, expand);
     if expands(expand, "accessPackage").is_some() {
-        v["accessPackage"] = render_package(ctx, &s.app.get_package(p.access_package_id).await?);
+        v["accessPackage"] = render_package(ctx, &s.app.get_package(a, p.access_package_id).await?);
     }
     if expands(expand, "catalog").is_some() {
-        v["catalog"] = odata::to_value(&s.app.get_catalog(p.catalog_id).await?);
+        v["catalog"] = odata::to_value(&s.app.get_catalog(a, p.catalog_id).await?);
     }
     Ok(v)
 }
 
-pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
+pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackageAssignmentPolicy")?;
-    let page = s.app.list_policies(Where::new(), list_query(&o)?).await?;
-    let page = odata::render_all(page, |p| render(&s, &ctx, p, &o.expand)).await?;
+    let a = c.actor();
+    let page = s.app.list_policies(&a, Where::new(), list_query(&o)?).await?;
+    let page = odata::render_all(page, |p| render(&s, &a, &ctx, p, &o.expand)).await?;
     odata::collection(&ctx, SET, page, &o.select, Ok)
 }
 
@@ -64,12 +67,13 @@ pub async fn get(
     State(s): State<AppState>,
     ctx: Ctx,
     OData(o): OData,
-    _c: Caller,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackageAssignmentPolicy")?;
-    let p = s.app.get_policy(guid(&id, "assignmentPolicy")?).await?;
-    let v = render(&s, &ctx, p, &o.expand).await?;
+    let a = c.actor();
+    let p = s.app.get_policy(&a, guid(&id, "assignmentPolicy")?).await?;
+    let v = render(&s, &a, &ctx, p, &o.expand).await?;
     odata::entity(&ctx, SET, v, &o.select)
 }
 

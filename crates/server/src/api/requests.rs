@@ -19,6 +19,8 @@ use gatehouse_store::requests as scopes;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use gatehouse_app::Actor;
+
 use crate::api::assignments::{found, refuse_unknown_function, render_subject};
 use crate::api::packages::render_package;
 use crate::error::{ApiError, ApiResult};
@@ -30,7 +32,8 @@ const SET: &str = "identityGovernance/entitlementManagement/assignmentRequests";
 const PACKAGES: &str = "identityGovernance/entitlementManagement/accessPackages";
 const NAVS: &[&str] = &["accessPackage", "assignment", "requestor"];
 
-/// Renders requests, remembering each policy's questions (answers are typed after them).
+/// Renders requests the caller may see, with their package and policy whatever the caller's
+/// catalog roles (a requestor sees the package they asked for). Remembers each policy's questions (answers are typed after them).
 pub struct RequestRenderer<'a> {
     s: &'a AppState,
     ctx: &'a Ctx,
@@ -45,7 +48,8 @@ impl<'a> RequestRenderer<'a> {
     async fn questions(&mut self, policy: Uuid) -> ApiResult<&[Question]> {
         if !self.questions.contains_key(&policy) {
             // A deleted policy leaves its answers untyped rather than failing the read.
-            let qs = found(self.s.app.get_policy(policy).await)?.map(|p| p.questions).unwrap_or_default();
+            let qs =
+                found(self.s.app.get_policy(&Actor::system(), policy).await)?.map(|p| p.questions).unwrap_or_default();
             self.questions.insert(policy, qs);
         }
         Ok(&self.questions[&policy])
@@ -84,7 +88,7 @@ impl<'a> RequestRenderer<'a> {
         }
         let s = self.s;
         if expands(&o.expand, "accessPackage").is_some() {
-            v["accessPackage"] = found(s.app.get_package(r.access_package_id).await)?
+            v["accessPackage"] = found(s.app.get_package(&Actor::system(), r.access_package_id).await)?
                 .map_or(Value::Null, |p| render_package(self.ctx, &p));
         }
         if expands(&o.expand, "assignment").is_some() {
@@ -110,20 +114,31 @@ impl<'a> RequestRenderer<'a> {
     }
 }
 
-async fn list_scoped(s: &AppState, ctx: &Ctx, o: &QueryOptions, scope: Where) -> ApiResult<Response> {
+/// `in_reach_of`: restrict to the catalogs this caller may read (the administrative list);
+/// `None` for the caller's own lists, whose scope already limits them.
+async fn list_scoped(
+    s: &AppState,
+    ctx: &Ctx,
+    o: &QueryOptions,
+    scope: Where,
+    in_reach_of: Option<&Actor>,
+) -> ApiResult<Response> {
     check_expand(&o.expand, NAVS, "accessPackageAssignmentRequest")?;
-    let page = s.app.list_requests(scope, list_query(o)?).await?;
+    let page = match in_reach_of {
+        Some(a) => s.app.list_requests_in_reach(a, scope, list_query(o)?).await?,
+        None => s.app.list_requests(scope, list_query(o)?).await?,
+    };
     let page = RequestRenderer::new(s, ctx).render_page(page, o).await?;
     odata::collection(ctx, SET, page, &o.select, Ok)
 }
 
-pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, _c: Caller) -> ApiResult<Response> {
-    list_scoped(&s, &ctx, &o, Where::new()).await
+pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
+    list_scoped(&s, &ctx, &o, Where::new(), Some(&c.actor())).await
 }
 
 /// `filterByCurrentUser(on='target')`: requests for the caller.
 pub async fn list_targeting_me(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
-    list_scoped(&s, &ctx, &o, scopes::targeting(c.0.user_id)).await
+    list_scoped(&s, &ctx, &o, scopes::targeting(c.0.user_id), None).await
 }
 
 /// `filterByCurrentUser(on='createdBy')`: requests the caller made.
@@ -133,12 +148,12 @@ pub async fn list_created_by_me(
     OData(o): OData,
     c: Caller,
 ) -> ApiResult<Response> {
-    list_scoped(&s, &ctx, &o, scopes::created_by(c.0.user_id)).await
+    list_scoped(&s, &ctx, &o, scopes::created_by(c.0.user_id), None).await
 }
 
 /// `filterByCurrentUser(on='approver')`: requests awaiting the caller's decision.
 pub async fn list_awaiting_me(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
-    list_scoped(&s, &ctx, &o, scopes::awaiting(c.0.user_id)).await
+    list_scoped(&s, &ctx, &o, scopes::awaiting(c.0.user_id), None).await
 }
 
 /// 201 with the request as it stands after submission (already `pendingApproval` or
