@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::odata::{CompareOp, Expr, Literal};
 use crate::principal::CatalogRole;
 use crate::ValidationError;
 
@@ -67,6 +68,44 @@ impl RoleAssignment {
     }
 }
 
+impl RoleAssignment {
+    /// Whether this assignment passes a `$filter` of `eq` comparisons on its properties joined
+    /// by `and`/`or` (what Graph clients send: `principalId eq '…'`, `roleDefinitionId eq '…'`,
+    /// `appScopeId eq '/AccessPackageCatalog/…'`); anything else is refused, not ignored.
+    pub fn matches(&self, filter: &Expr) -> Result<bool, ValidationError> {
+        let refuse = || {
+            ValidationError::new(
+                "$filter",
+                "roleAssignments filter on id, principalId, roleDefinitionId, appScopeId or directoryScopeId with eq, and, or",
+            )
+        };
+        match filter {
+            Expr::And(a, b) => Ok(self.matches(a)? && self.matches(b)?),
+            Expr::Or(a, b) => Ok(self.matches(a)? || self.matches(b)?),
+            Expr::Compare { op: CompareOp::Eq, lhs, rhs } => {
+                let (Expr::Path(path), Expr::Literal(value)) = (lhs.as_ref(), rhs.as_ref()) else {
+                    return Err(refuse());
+                };
+                let value = match value {
+                    Literal::String(v) => v.clone(),
+                    Literal::Guid(g) => g.to_string(),
+                    _ => return Err(refuse()),
+                };
+                let actual = match path.join("/").as_str() {
+                    "id" => self.id.clone(),
+                    "principalId" => self.principal_id.to_string(),
+                    "roleDefinitionId" => self.role_definition_id.to_string(),
+                    "appScopeId" => self.app_scope_id.clone(),
+                    "directoryScopeId" => self.directory_scope_id.clone(),
+                    _ => return Err(refuse()),
+                };
+                Ok(actual.eq_ignore_ascii_case(&value))
+            }
+            _ => Err(refuse()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewRoleAssignment {
@@ -115,6 +154,19 @@ mod tests {
         }
         assert_eq!(RoleAssignment::parse_id("x"), None);
         assert_eq!(RoleAssignment::parse_id(&format!("{0}_{0}_{0}", Uuid::nil())), None);
+    }
+
+    #[test]
+    fn filters_select_by_eq_and_refuse_the_rest() {
+        let a = RoleAssignment::new(Uuid::from_u128(1), Uuid::from_u128(2), CatalogRole::Reader);
+        let f = |text: &str| crate::odata::parse_filter(text).unwrap();
+        let me = format!("principalId eq '{}'", Uuid::from_u128(2));
+        assert!(a.matches(&f(&me)).unwrap());
+        let both = format!("{me} and roleDefinitionId eq '44272f93-9762-48e8-af59-1b5351b1d6b3'");
+        assert!(a.matches(&f(&both)).unwrap());
+        assert!(!a.matches(&f("appScopeId eq '/AccessPackageCatalog/x'")).unwrap());
+        assert!(a.matches(&f("startswith(appScopeId, '/')")).is_err());
+        assert!(a.matches(&f("displayName eq 'x'")).is_err());
     }
 
     #[test]

@@ -112,6 +112,16 @@ async fn creators_run_their_own_catalogs(s: TestServer) {
     for (definition, user) in [(PACKAGE_MANAGER, &pam), (ASSIGNMENT_MANAGER, &asa), (READER, &rae)] {
         as_(&s, &cleo_t, Method::POST, ROLES, Some(role(definition, user, &catalog))).await.expect(201);
     }
+    // Graph clients find a principal's roles with $filter.
+    let rae_roles = format!("{ROLES}?$filter=principalId eq '{rae}'&$count=true");
+    let found = as_(&s, &cleo_t, Method::GET, &rae_roles, None).await.expect(200);
+    assert_eq!(
+        (found["@odata.count"].as_i64(), found["value"][0]["roleDefinitionId"].as_str()),
+        (Some(1), Some(READER))
+    );
+    as_(&s, &cleo_t, Method::GET, &format!("{ROLES}?$filter=startswith(appScopeId,'/')"), None)
+        .await
+        .expect_error(400, "filter on id, principalId");
     // Not twice, and never in a catalog she does not own.
     refused(&s, Method::POST, ROLES, &cleo_t, Some(role(READER, &rae, &catalog)), 409, "already holds").await;
     refused(&s, Method::POST, ROLES, &cleo_t, Some(role(READER, &rae, &w.catalog)), 403, "catalog owner").await;

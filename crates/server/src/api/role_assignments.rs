@@ -6,18 +6,33 @@ use axum::response::Response;
 use gatehouse_app::Page;
 use gatehouse_domain::role_assignment::NewRoleAssignment;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Caller, OData};
 use crate::odata::{self, check_expand, Ctx};
 use crate::state::AppState;
 
 const SET: &str = "roleManagement/entitlementManagement/roleAssignments";
 
-/// Every assignment in the catalogs the caller may read; a handful per catalog, so one page.
+/// Every assignment in the catalogs the caller may read, filtered in memory: a handful per
+/// catalog, so one page.
 pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Caller) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "unifiedRoleAssignment")?;
-    let items = s.app.list_role_assignments(&c.actor()).await?;
-    let page = Page { items, next_skip: None, count: None };
+    if !o.orderby.is_empty() || o.search.is_some() || o.skip.is_some() || o.skiptoken.is_some() {
+        return Err(ApiError::bad_request("roleAssignments support $filter, $select, $top and $count"));
+    }
+    let mut items = Vec::new();
+    for a in s.app.list_role_assignments(&c.actor()).await? {
+        let keep = match &o.filter {
+            Some(f) => a.matches(f).map_err(|e| ApiError::bad_request(e.message))?,
+            None => true,
+        };
+        if keep {
+            items.push(a);
+        }
+    }
+    let count = o.count.then_some(items.len() as i64);
+    items.truncate(o.top.map_or(usize::MAX, |t| t as usize));
+    let page = Page { items, next_skip: None, count };
     odata::collection(&ctx, SET, page, &o.select, |a| Ok(odata::to_value(&a)))
 }
 
