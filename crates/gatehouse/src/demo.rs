@@ -10,6 +10,8 @@ use uuid::Uuid;
 /// What the demo created, for the banner and for tests.
 pub struct Demo {
     pub admin_token: String,
+    /// The administrator's one-time browser sign-in link code.
+    pub admin_link: String,
     pub sponsor_token: String,
     /// A Fabrikam user whose request for Project Tango awaits the sponsors.
     pub partner_token: String,
@@ -26,7 +28,8 @@ fn body<T: serde::de::DeserializeOwned>(v: Value) -> anyhow::Result<T> {
 }
 
 pub async fn seed(app: &App) -> anyhow::Result<Demo> {
-    let (_, admin_token) = app.bootstrap().await?.context("the demo needs a fresh database")?;
+    let (admin, admin_token) = app.bootstrap().await?.context("the demo needs a fresh database")?;
+    let admin_link = app.create_bootstrap_link(admin.id).await?;
     let actor = Actor::system();
     let internal = app
         .create_user(
@@ -140,6 +143,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Demo> {
         .await?;
     Ok(Demo {
         admin_token,
+        admin_link,
         sponsor_token,
         partner_token,
         request_id: request.id,
@@ -194,6 +198,11 @@ Gatehouse demo is running at {base}
   Pat Partner's token (Fabrikam user; has asked for Project Tango):
     {partner}
 
+  Sign in with a browser:
+    as the administrator (one use, {minutes} minutes):  {base}/signin/link?code={admin_link}
+    as Pat of Fabrikam: open {base}/signin?domain_hint=fabrikam.example and enter pat@fabrikam.example;
+      Fabrikam signs in with one-time passcodes, and without an SMTP server the mail is in this log
+
   Pat's request {request} awaits a sponsor. Approve it as Ana, then watch it deliver:
     curl -s -H "Authorization: Bearer {sponsor}" '{em}/accessPackageAssignmentApprovals/filterByCurrentUser(on=%27approver%27)'
     curl -s -H "Authorization: Bearer {sponsor}" '{em}/accessPackageAssignmentApprovals/{request}'
@@ -218,6 +227,8 @@ Press Ctrl-C to stop.
         group = demo.group_id,
         policy = demo.policy_id,
         admin = demo.admin_token,
+        admin_link = demo.admin_link,
+        minutes = gatehouse_app::sessions::BOOTSTRAP_LINK_MINUTES,
         sponsor = demo.sponsor_token,
         partner = demo.partner_token,
         request = demo.request_id,
@@ -260,6 +271,10 @@ mod tests {
         assert_eq!(decided.state.as_str(), "delivering");
         let text = banner(&demo, "http://127.0.0.1:8080");
         assert!(text.contains(&format!("http://127.0.0.1:8080/myaccess/packages/{}", demo.package_id)));
+        assert!(text.contains(&format!("/signin/link?code={}", demo.admin_link)));
+        // The printed link signs the administrator in, once.
+        assert!(app.redeem_bootstrap_link(&demo.admin_link, Default::default()).await.is_ok());
+        assert!(app.redeem_bootstrap_link(&demo.admin_link, Default::default()).await.is_err());
         // A second seed on the same database is refused rather than duplicating the scenario.
         assert!(seed(&app).await.is_err());
     }
