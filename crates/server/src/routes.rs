@@ -91,6 +91,7 @@ table! {
     DELETE "/gatehouse/sessions/{id}" => sign_in::end_session, "endSession", AuthenticatedWrite, 204, "signIn", "End one of the caller's sessions (directory administrators: anyone's)";
 
     GET em!("/connectedOrganizations") => orgs::list, "listConnectedOrganizations", EntitlementRead, 200, "connectedOrganizations", "List connected organizations ($filter, $search by name or domain)";
+    GET "/gatehouse/connectedOrganizations/lookupDomain" => orgs::lookup_domain, "lookupConnectedOrganizationDomain", EntitlementWrite, 200, "connectedOrganizations", "What adding an organization by this domain would use (?domain=…[&issuer=…]): an OpenID provider that answers, or one-time passcodes; nothing is stored";
     POST em!("/connectedOrganizations") => orgs::create, "createConnectedOrganization", EntitlementWrite, 201, "connectedOrganizations", "Create a connected organization";
     GET em!("/connectedOrganizations/{id}") => orgs::get, "getConnectedOrganization", EntitlementRead, 200, "connectedOrganizations", "Get a connected organization";
     PATCH em!("/connectedOrganizations/{id}") => orgs::update, "updateConnectedOrganization", EntitlementWrite, 202, "connectedOrganizations", "Update a connected organization (202 with the entity, as in Graph)";

@@ -115,6 +115,8 @@ fn table() -> Vec<Row> {
         GET "/gatehouse/sessions" => SELF;
         DELETE "/gatehouse/sessions/{id}" => [401, 404, 404, 404, 404, 404, 404, 404, 404, 403];
 
+        // Without ?domain= the administrators' answer is a 400 naming what is missing.
+        GET "/gatehouse/connectedOrganizations/lookupDomain" => admins(400);
         GET em!("/connectedOrganizations") => EM_READ;
         POST em!("/connectedOrganizations") => admins(201), |_, r| json!({"displayName": format!("Matrix {r}"),
             "identitySources": [{"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": format!("matrix{r}.example"), "displayName": "m"}]});

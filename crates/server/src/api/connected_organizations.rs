@@ -3,14 +3,14 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use gatehouse_domain::connected_organization::{
     ConnectedOrganization, ConnectedOrganizationPatch, NewConnectedOrganization, SponsorKind,
 };
 use serde_json::Value;
 
 use crate::api::directory::render_user;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{guid, reference, Body, Caller, OData};
 use crate::odata::{self, check_expand, expands, list_query, Ctx};
 use crate::state::AppState;
@@ -126,4 +126,52 @@ pub async fn remove_sponsor<const EXTERNAL: bool>(
     let org = guid(&id, "connectedOrganization")?;
     s.app.remove_sponsor(&c.actor(), org, kind(EXTERNAL).0, guid(&user, "user")?).await?;
     Ok(odata::no_content())
+}
+
+#[derive(serde::Deserialize)]
+pub struct LookupQuery {
+    domain: Option<String>,
+    issuer: Option<String>,
+}
+
+/// `GET /gatehouse/connectedOrganizations/lookupDomain?domain=…[&issuer=…]`: what adding an
+/// organization by this domain would use, for the administrator to see before saving. With an
+/// `issuer`, that provider must answer; without, Gatehouse asks `https://<domain>` for a
+/// discovery document. A provider that answers makes an OIDC identity source; none makes a
+/// domain source, whose guests sign in with one-time passcodes. Nothing is stored.
+pub async fn lookup_domain(
+    State(state): State<AppState>,
+    _c: Caller,
+    axum::extract::Query(q): axum::extract::Query<LookupQuery>,
+) -> ApiResult<Response> {
+    use gatehouse_domain::connected_organization::{normalize_domain, validate_issuer};
+    let domain =
+        q.domain.as_deref().ok_or_else(|| ApiError::bad_request("name the domain: ?domain=fabrikam.example"))?;
+    let domain = normalize_domain(domain)?;
+    let given = q.issuer.as_deref().map(validate_issuer).transpose()?;
+    let candidate = given.clone().unwrap_or_else(|| format!("https://{domain}"));
+    let found = state.relying_party.discover(&candidate).await;
+    let body = match (found, given) {
+        (Ok(issuer), _) => serde_json::json!({
+            "domain": domain, "found": "openIdProvider", "lookedAt": candidate,
+            "identitySource": {"@odata.type": gatehouse_domain::connected_organization::OIDC_TYPE,
+                               "domainName": domain, "displayName": domain, "issuerUri": issuer},
+            "note": "Partner users will sign in at this provider. Register Gatehouse there (redirect URI \
+                     <public URL>/signin/callback) and add its clientId and clientSecret to the identity source.",
+        }),
+        (Err(e), Some(issuer)) => {
+            return Err(ApiError::bad_request(format!("no OpenID provider answers at {issuer}: {e}")));
+        }
+        (Err(e), None) => {
+            tracing::info!(%domain, reason = %e, "no OpenID provider at the domain");
+            serde_json::json!({
+                "domain": domain, "found": "none", "lookedAt": candidate,
+                "identitySource": {"@odata.type": "#microsoft.graph.domainIdentitySource",
+                                   "domainName": domain, "displayName": domain},
+                "note": format!("No OpenID provider answered at {candidate}; partner users will sign in with \
+                                 one-time passcodes mailed to their address."),
+            })
+        }
+    };
+    Ok(axum::Json(body).into_response())
 }

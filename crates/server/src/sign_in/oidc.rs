@@ -68,6 +68,12 @@ impl Default for RelyingParty {
 }
 
 impl RelyingParty {
+    /// Whether an OpenID provider answers at `issuer`: its discovery document, whose `issuer`
+    /// must be exactly this one (OpenID Connect Discovery §4.3). Returns the issuer.
+    pub async fn discover(&self, issuer: &str) -> Result<String, OidcError> {
+        Ok(self.metadata(issuer).await?.issuer().as_str().to_owned())
+    }
+
     async fn metadata(&self, issuer: &str) -> Result<CoreProviderMetadata, OidcError> {
         if let Some((m, at)) = self.discovered.lock().expect("discovery cache").get(issuer) {
             if at.elapsed() < DISCOVERY_TTL {
