@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{created, updated};
-use crate::auth::{hash_token, random_secret};
+use crate::auth::{hash_token, random_secret, same_secret};
 use crate::client_token::{self, Claims, SigningKey};
 use crate::{Actor, App, AppError, Result};
 
@@ -121,26 +121,14 @@ impl App {
             tracing::error!(error = %e, "client lookup failed");
             TokenError::InvalidRequest("the token service is unavailable; try again".into())
         })?;
-        // Compare hashes in constant time whether or not the client exists.
+        // Compare against something even when the client does not exist, so the answer's timing
+        // does not tell which client ids exist.
         let presented = hash_token(secret);
-        let (sp, stored) = found.unwrap_or_else(|| {
-            (
-                ServicePrincipal {
-                    id: Uuid::nil(),
-                    client_id: String::new(),
-                    display_name: String::new(),
-                    scopes: String::new(),
-                    enabled: false,
-                    created_date_time: self.now(),
-                },
-                "0".repeat(64),
-            )
-        });
-        let matches = presented.len() == stored.len()
-            && presented.bytes().zip(stored.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        if !matches || !sp.enabled {
+        let stored = found.as_ref().map_or_else(|| "0".repeat(presented.len()), |(_, hash)| hash.clone());
+        let matches = same_secret(&presented, &stored);
+        let Some((sp, _)) = found.filter(|(sp, _)| matches && sp.enabled) else {
             return Err(TokenError::InvalidClient);
-        }
+        };
         let held = scopes_of(&sp.scopes);
         let granted: Vec<TokenScope> = match scope.map(str::trim).filter(|s| !s.is_empty()) {
             None => held.clone(),

@@ -67,10 +67,9 @@ impl App {
             return Err(refuse("is invalid"));
         }
         let now = self.now();
-        let session = {
-            let mut conn = self.store.conn().await?;
-            sessions::find_by_secret_hash(&mut conn, &hash_token(secret)).await?.ok_or_else(|| refuse("is invalid"))?
-        };
+        let mut conn = self.store.conn().await?;
+        let session =
+            sessions::find_by_secret_hash(&mut conn, &hash_token(secret)).await?.ok_or_else(|| refuse("is invalid"))?;
         session.check(now, self.session_policy).map_err(|end| {
             refuse(match end {
                 SessionEnd::SignedOut => "has ended",
@@ -78,10 +77,8 @@ impl App {
                 SessionEnd::Expired => "reached its maximum age",
             })
         })?;
-        let principal = {
-            let mut conn = self.store.conn().await?;
-            principal_of(&mut conn, session.user_id, vec![TokenScope::ReadWrite]).await?
-        };
+        let principal = principal_of(&mut conn, session.user_id, vec![TokenScope::ReadWrite]).await?;
+        drop(conn);
         if session.needs_touch(now) {
             let mut tx = self.store.begin().await?;
             sessions::touch(&mut tx, session.id, now).await?;

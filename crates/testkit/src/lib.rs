@@ -297,3 +297,21 @@ macro_rules! both_backends {
         }
     )*};
 }
+
+/// Like [`both_backends!`], for tests that start their own server (e.g. with [`spawn_with`]):
+/// each named `async fn(Backend)` runs once per backend.
+#[macro_export]
+macro_rules! each_backend {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )*};
+}

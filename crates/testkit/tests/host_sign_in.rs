@@ -134,22 +134,7 @@ async fn without_a_host_provider_there_is_no_host_sign_in(backend: Backend) {
     assert!(!page.contains("/signin/host"));
 }
 
-macro_rules! on_both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(gatehouse_testkit::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(gatehouse_testkit::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-on_both!(
+gatehouse_testkit::each_backend!(
     members_sign_in_at_the_host_provider,
     foreign_or_forged_callbacks_are_refused,
     without_a_host_provider_there_is_no_host_sign_in

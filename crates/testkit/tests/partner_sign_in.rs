@@ -208,19 +208,7 @@ async fn only_the_partners_provider_makes_its_guests(backend: Backend) {
     assert!(r.text().await.unwrap().contains("not set up"));
 }
 
-macro_rules! on_both {
-    ($($name:ident),*) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(gatehouse_testkit::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(gatehouse_testkit::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
-on_both!(partner_users_sign_in_at_their_own_provider, only_the_partners_provider_makes_its_guests);
+gatehouse_testkit::each_backend!(
+    partner_users_sign_in_at_their_own_provider,
+    only_the_partners_provider_makes_its_guests
+);

@@ -181,10 +181,12 @@ impl Workers {
     async fn provision(&self, batch: Vec<(Job, Grant)>) -> Vec<(Job, Result<(), String>)> {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut by_system: BTreeMap<String, Vec<(Job, Grant)>> = BTreeMap::new();
+        // One connection for the whole batch's checks, taken at the first revoke.
+        let mut conn = None;
         for (job, grant) in batch {
             // A revoke of a role another active assignment still grants is done already.
             if grant.revoke {
-                match self.still_granted(&grant).await {
+                match self.still_granted(&mut conn, &grant).await {
                     Ok(true) => {
                         outcomes.push((job, Ok(())));
                         continue;
@@ -216,10 +218,17 @@ impl Workers {
         outcomes
     }
 
-    async fn still_granted(&self, grant: &Grant) -> Result<bool, String> {
-        let mut conn = self.app.store.conn().await.map_err(|e| e.to_string())?;
+    async fn still_granted(
+        &self,
+        conn: &mut Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+        grant: &Grant,
+    ) -> Result<bool, String> {
+        if conn.is_none() {
+            *conn = Some(self.app.store.conn().await.map_err(|e| e.to_string())?);
+        }
+        let conn = conn.as_mut().expect("a connection was just taken");
         assignments::role_still_granted(
-            &mut conn,
+            conn,
             grant.target_id,
             grant.assignment_id,
             &grant.origin_system,

@@ -44,10 +44,7 @@ pub fn set(state: &AppState, name: &str, value: Option<&str>, max_age_seconds: i
     HeaderValue::from_str(&cookie).expect("cookie values are URL-safe base64")
 }
 
-/// Compare secrets without leaking where they differ through timing.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use gatehouse_app::auth::same_secret;
 
 /// A person just signed in: set the session cookie (a fresh secret, so a cookie planted before
 /// sign-in is never promoted) and send them on.
