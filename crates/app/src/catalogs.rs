@@ -41,16 +41,7 @@ impl App {
         after.apply(patch, self.now())?;
         if after.open_to_external_users().is_err() {
             // Closing a catalog to outsiders must not leave policies that still admit them.
-            let external: Vec<String> = sqlx::query(
-                "SELECT display_name FROM assignment_policies WHERE catalog_id = $1 AND allowed_target_scope IN
-                 ('specificConnectedOrganizationUsers', 'allConfiguredConnectedOrganizationUsers', 'allExternalUsers')",
-            )
-            .bind(id.to_string())
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| gatehouse_store::rows::text(r, "display_name"))
-            .collect::<gatehouse_store::Result<_>>()?;
+            let external = gatehouse_store::policies::external_in_catalog(&mut tx, id).await?;
             if !external.is_empty() {
                 return Err(AppError::Conflict(format!(
                     "catalog '{}' has policies for external users ({}); change or remove them before disabling it for external users",

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use gatehouse_domain::assignment::{end_date, Assignment};
-use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource};
+use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource, SponsorKind};
 use gatehouse_domain::directory::{email_domain, User};
 use gatehouse_domain::enums::{
     AssignmentState, ConnectedOrganizationState, ExternalUserState, RequestState, RequestType, UserType,
@@ -122,7 +122,12 @@ impl App {
                         to: approvers.clone(),
                         to_addresses: vec![],
                         subject: format!("Approval needed: {package_name}"),
-                        body: format!("A request for {package_name} awaits your decision (stage {}).", stage + 1),
+                        body: format!(
+                            "A request for {package_name} awaits your decision (stage {} of {}).\n\nApprove or deny it: {}",
+                            stage + 1,
+                            request.stages.len(),
+                            self.link(&format!("/myaccess/approvals/{}", request.id))
+                        ),
                     };
                     self.enqueue_mail(conn, mail, Some(request.id)).await?;
                     "assignmentRequest.stageStarted"
@@ -132,7 +137,12 @@ impl App {
                         to: approvers.clone(),
                         to_addresses: vec![],
                         subject: format!("Escalated approval: {package_name}"),
-                        body: format!("A request for {package_name} was escalated to you (stage {}).", stage + 1),
+                        body: format!(
+                            "A request for {package_name} was escalated to you (stage {} of {}).\n\nApprove or deny it: {}",
+                            stage + 1,
+                            request.stages.len(),
+                            self.link(&format!("/myaccess/approvals/{}", request.id))
+                        ),
                     };
                     self.enqueue_mail(conn, mail, Some(request.id)).await?;
                     "assignmentRequest.stageEscalated"
@@ -152,17 +162,18 @@ impl App {
                     "assignmentRequest.approved"
                 }
                 Event::Denied { automatic } => {
-                    self.notify_requestor(
-                        conn,
-                        request,
-                        &format!("Request denied: {package_name}"),
-                        if *automatic {
-                            "Your request was denied because nobody approved it in time."
-                        } else {
-                            "Your request was denied."
-                        },
-                    )
-                    .await?;
+                    let why = request
+                        .stages
+                        .iter()
+                        .filter_map(|s| s.decision.as_ref())
+                        .filter(|d| d.verdict == gatehouse_domain::request::Verdict::Deny)
+                        .find_map(|d| d.justification.clone());
+                    let text = match (automatic, why) {
+                        (true, _) => "Your request was denied because nobody approved it in time.".to_owned(),
+                        (false, Some(why)) => format!("Your request was denied. The approver wrote: {why}"),
+                        (false, None) => "Your request was denied.".to_owned(),
+                    };
+                    self.notify_requestor(conn, request, &format!("Request denied: {package_name}"), &text).await?;
                     "assignmentRequest.denied"
                 }
                 Event::Scheduled { .. } => "assignmentRequest.scheduled",
@@ -207,11 +218,17 @@ impl App {
         subject: &str,
         body: &str,
     ) -> Result<()> {
+        // Delivered access is listed under My access; everything else is news about the request.
+        let link = if r.state == RequestState::Delivered {
+            ("See your access", "/myaccess/access".to_owned())
+        } else {
+            ("See your request", format!("/myaccess/requests/{}", r.id))
+        };
         let mail = Mail {
             to: r.target_id.into_iter().collect(),
             to_addresses: if r.target_id.is_none() { r.target_email.clone().into_iter().collect() } else { vec![] },
             subject: subject.to_owned(),
-            body: body.to_owned(),
+            body: format!("{body}\n\n{}: {}", link.0, self.link(&link.1)),
         };
         self.enqueue_mail(conn, mail, Some(r.id)).await
     }
@@ -419,19 +436,8 @@ impl App {
         self.audit(conn, actor, created("user.createGuest", "user", user.id, &user)).await?;
         if let Some(org) = org {
             // Sponsors hear about new guests of their organization.
-            let mut sponsors = Vec::new();
-            for kind in ["internal", "external"] {
-                let rows = sqlx::query(
-                    "SELECT user_id FROM connected_organization_sponsors WHERE organization_id = $1 AND kind = $2",
-                )
-                .bind(org.to_string())
-                .bind(kind)
-                .fetch_all(&mut **conn)
-                .await?;
-                for r in rows {
-                    sponsors.push(gatehouse_store::rows::uuid(&r, "user_id")?);
-                }
-            }
+            let mut sponsors = orgs::sponsors(conn, org, SponsorKind::Internal).await?;
+            sponsors.extend(orgs::sponsors(conn, org, SponsorKind::External).await?);
             let mail = Mail {
                 to: sponsors,
                 to_addresses: vec![],

@@ -52,11 +52,7 @@ impl App {
         if actor.id() == Some(id) {
             return Err(AppError::Conflict("you cannot delete your own account".into()));
         }
-        let held = sqlx::query("SELECT COUNT(*) AS n FROM assignments WHERE target_id = $1 AND state <> 'expired'")
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-        if gatehouse_store::rows::int(&held, "n")? > 0 {
+        if gatehouse_store::assignments::active_count(&mut tx, id).await? > 0 {
             return Err(AppError::Conflict(format!(
                 "user '{id}' still holds access package assignments; remove them first"
             )));

@@ -135,6 +135,8 @@ pub struct App {
     pub session_policy: gatehouse_domain::session::SessionPolicy,
     /// The key API clients' access tokens are signed with, loaded on first use.
     signing_key: Arc<tokio::sync::OnceCell<client_token::SigningKey>>,
+    /// The externally visible base URL, for links in mail (`None`: links are paths).
+    public_url: Option<Arc<str>>,
 }
 
 impl App {
@@ -145,6 +147,21 @@ impl App {
             work: Arc::new(tokio::sync::Notify::new()),
             session_policy: Default::default(),
             signing_key: Arc::default(),
+            public_url: None,
+        }
+    }
+
+    /// Links in mail point at this base URL (`https://gatehouse.example.com`).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(Arc::from(url.trim_end_matches('/')));
+        self
+    }
+
+    /// An absolute link to one of Gatehouse's pages, for mail.
+    pub fn link(&self, path: &str) -> String {
+        match &self.public_url {
+            Some(base) => format!("{base}{path}"),
+            None => path.to_owned(),
         }
     }
 

@@ -28,13 +28,7 @@ impl App {
         let mut count = 0;
         for a in ended {
             // Claim the assignment: of several replicas sweeping at once, one wins the row.
-            let claimed = sqlx::query("UPDATE assignments SET status = 'Expiring' WHERE id = $1 AND state <> 'expired' AND end_date_time <= $2")
-                .bind(a.id.to_string())
-                .bind(gatehouse_store::rows::ts(&now))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if claimed == 0 {
+            if !assignments::claim_expiring(&mut tx, a.id, now).await? {
                 continue;
             }
             let mut request =
@@ -78,7 +72,10 @@ impl App {
                     to: vec![a.target_id],
                     to_addresses: vec![],
                     subject: format!("Your access to {name} ends on {end}"),
-                    body: format!("Your access to {name} ends on {end}. Request an extension if you still need it."),
+                    body: format!(
+                        "Your access to {name} ends on {end}. Request an extension if you still need it: {}",
+                        self.link("/myaccess/access")
+                    ),
                 };
                 self.enqueue_mail(&mut tx, mail, a.request_id).await?;
                 assignments::set_reminders_sent(&mut tx, a.id, sent).await?;
@@ -155,10 +152,7 @@ impl App {
             }
             let Some(user) = directory::get_user(&mut tx, id).await? else { continue };
             // Their ended assignments and requests stay, for the audit trail; the account goes.
-            sqlx::query("DELETE FROM group_members WHERE member_id = $1")
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            directory::leave_all_groups(&mut tx, id).await?;
             directory::delete_user(&mut tx, id).await?;
             self.audit(&mut tx, &Actor::system(), deleted("user.delete", "user", id, &user)).await?;
             count += 1;

@@ -47,26 +47,18 @@ impl App {
     }
 
     /// `accessPackages/filterByCurrentUser(on='allowedRequestor')`: packages the caller may
-    /// request. Hidden packages are never listed.
-    pub async fn requestable_packages(&self, actor: &Actor) -> Result<Vec<AccessPackage>> {
+    /// request, matching `search` (name or description) when given. Hidden packages are
+    /// never listed. The store narrows the policies to those in the caller's reach; the
+    /// domain's evaluation decides.
+    pub async fn requestable_packages(&self, actor: &Actor, search: Option<&str>) -> Result<Vec<AccessPackage>> {
         let mut conn = self.store.conn().await?;
         let subject = self.subject_for(&mut conn, actor).await?;
-        let rows = sqlx::query(
-            "SELECT p.* FROM access_packages p JOIN catalogs c ON c.id = p.catalog_id
-             WHERE p.is_hidden = 0 AND c.state = 'published' ORDER BY p.display_name, p.id",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let pkg = access_packages::from_row(row)?;
-            let Some(catalog) = catalogs::get(&mut conn, pkg.catalog_id).await? else { continue };
-            let all = policies::of_package(&mut conn, pkg.id).await?;
-            if !evaluation::admitting_policies(&subject, &catalog, &all, Purpose::SelfAdd).is_empty() {
-                out.push(pkg);
-            }
-        }
-        Ok(out)
+        let candidates = gatehouse_store::requestable::candidates(&mut conn, &subject.policy_reach(), search).await?;
+        Ok(candidates
+            .into_iter()
+            .filter(|c| !evaluation::admitting_policies(&subject, &c.catalog, &c.policies, Purpose::SelfAdd).is_empty())
+            .map(|c| c.package)
+            .collect())
     }
 
     /// `GET assignments`: assignments of packages in catalogs the caller may read.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use gatehouse_domain::answers::{validate_answers, validate_justification};
 use gatehouse_domain::approval::{self, ApproverDirectory};
 use gatehouse_domain::authorization::Action;
+use gatehouse_domain::connected_organization::SponsorKind;
 use gatehouse_domain::enums::{RequestType, UserType};
 use gatehouse_domain::evaluation::{self, Purpose, Subject, SubjectKind, SubjectOrganization};
 use gatehouse_domain::policy::AssignmentPolicy;
@@ -51,14 +52,6 @@ fn manages(actor: &Actor, catalog: Uuid) -> bool {
     actor.check(Action::ManageAssignments, catalog).is_ok()
 }
 
-async fn groups_of(conn: &mut Conn, user: Uuid) -> Result<Vec<Uuid>> {
-    let rows = sqlx::query("SELECT group_id FROM group_members WHERE member_id = $1")
-        .bind(user.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(|r| Ok(gatehouse_store::rows::uuid(r, "group_id")?)).collect()
-}
-
 /// How policy evaluation sees a directory user.
 pub(crate) async fn subject_of(conn: &mut Conn, user: &gatehouse_domain::directory::User) -> Result<Subject> {
     let kind = match user.user_type {
@@ -71,7 +64,7 @@ pub(crate) async fn subject_of(conn: &mut Conn, user: &gatehouse_domain::directo
             SubjectKind::Guest { organization }
         }
     };
-    Ok(Subject { user_id: Some(user.id), kind, groups: groups_of(conn, user.id).await? })
+    Ok(Subject { user_id: Some(user.id), kind, groups: directory::groups_of(conn, user.id).await? })
 }
 
 /// An external person named by email: matched to a connected organization by domain only
@@ -101,16 +94,8 @@ async fn approver_directory(
 ) -> Result<ApproverDirectory> {
     let mut dir = ApproverDirectory::default();
     if let Some(org) = organization {
-        for (kind, list) in [("internal", &mut dir.internal_sponsors), ("external", &mut dir.external_sponsors)] {
-            let rows = sqlx::query("SELECT user_id FROM connected_organization_sponsors WHERE organization_id = $1 AND kind = $2 ORDER BY user_id")
-                .bind(org.to_string())
-                .bind(kind)
-                .fetch_all(&mut *conn)
-                .await?;
-            for r in rows {
-                list.push(gatehouse_store::rows::uuid(&r, "user_id")?);
-            }
-        }
+        dir.internal_sponsors = orgs::sponsors(conn, org, SponsorKind::Internal).await?;
+        dir.external_sponsors = orgs::sponsors(conn, org, SponsorKind::External).await?;
     }
     let mut groups: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     let mut singles = Vec::new();
@@ -124,16 +109,7 @@ async fn approver_directory(
         {
             match set {
                 SubjectSet::GroupMembers { group_id, .. } if !groups.contains_key(group_id) => {
-                    let rows =
-                        sqlx::query("SELECT member_id FROM group_members WHERE group_id = $1 ORDER BY member_id")
-                            .bind(group_id.to_string())
-                            .fetch_all(&mut *conn)
-                            .await?;
-                    let members = rows
-                        .iter()
-                        .map(|r| gatehouse_store::rows::uuid(r, "member_id"))
-                        .collect::<gatehouse_store::Result<_>>()?;
-                    groups.insert(*group_id, members);
+                    groups.insert(*group_id, directory::members_of(conn, *group_id).await?);
                 }
                 SubjectSet::SingleUser { user_id, .. } => singles.push(*user_id),
                 _ => {}
@@ -209,18 +185,10 @@ impl App {
                     Target::User(id) => {
                         (Some(crate::directory::require_user(&mut tx, id, "assignment.targetId").await?), None)
                     }
-                    Target::Email { email, .. } => {
-                        let existing = sqlx::query("SELECT id FROM users WHERE mail = $1")
-                            .bind(email.clone())
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                        match existing {
-                            Some(r) => {
-                                (directory::get_user(&mut tx, gatehouse_store::rows::uuid(&r, "id")?).await?, None)
-                            }
-                            None => (None, Some(email)),
-                        }
-                    }
+                    Target::Email { email, .. } => match directory::find_by_mail(&mut tx, &email).await? {
+                        Some(id) => (directory::get_user(&mut tx, id).await?, None),
+                        None => (None, Some(email)),
+                    },
                 };
                 let subject = match (&target_user, &target_email) {
                     (Some(u), _) => subject_of(&mut tx, u).await?,

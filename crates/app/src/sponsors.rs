@@ -28,13 +28,7 @@ async fn directory_view(conn: &mut Conn, actor: &Actor) -> Result<Option<Uuid>> 
     if p.user_type == UserType::Member || !p.directory_roles.is_empty() {
         return Ok(None);
     }
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM connected_organization_sponsors WHERE kind = 'external' AND user_id = $1",
-    )
-    .bind(p.user_id.to_string())
-    .fetch_one(&mut *conn)
-    .await?;
-    if gatehouse_store::rows::int(&row, "n")? == 0 {
+    if !gatehouse_store::connected_organizations::sponsors_any(conn, p.user_id).await? {
         return Err(AppError::Forbidden(
             "this operation needs a member account (or sponsoring a connected organization)".into(),
         ));

@@ -106,9 +106,79 @@ pub enum Refusal {
     /// A policy's targets include the subject, but it does not let targets act for themselves.
     #[error("the access package's policy does not let you {}; ask an administrator", purpose.phrase())]
     SelfRequestDisabled { purpose: Purpose },
-    /// No policy of the package admits the subject at all.
+    /// No policy of the package admits the subject at all, and none lets anyone ask.
     #[error("you cannot request this access package: none of its policies applies to you")]
     NoAdmittingPolicy,
+    /// Policies name specific connected organizations, and the subject's is not among them.
+    #[error(
+        "you cannot request this access package: none of its policies applies to you; it is offered to \
+         specific partner organizations, and yours is not one of them"
+    )]
+    OrganizationNotIncluded,
+    /// Policies admit connected organizations, and the subject belongs to none (or to one
+    /// that is only proposed).
+    #[error(
+        "you cannot request this access package: none of its policies applies to you; it is offered to \
+         connected organizations, and yours is not connected to the host organization"
+    )]
+    OrganizationNotConnected,
+    /// A guest or external person, and the policies admit only users of the host's directory.
+    #[error(
+        "you cannot request this access package: none of its policies applies to you; it is offered to \
+         users of the host organization only"
+    )]
+    HostUsersOnly,
+    /// A member, and the policies admit only people from outside.
+    #[error(
+        "you cannot request this access package: none of its policies applies to you; it is offered to \
+         users from partner organizations"
+    )]
+    PartnersOnly,
+}
+
+impl Refusal {
+    /// Whether the subject could never ask under any policy of the package as it stands
+    /// (rather than having named a wrong policy): the "not available to you" page.
+    pub fn is_not_admitted(&self) -> bool {
+        !matches!(self, Refusal::PolicyNotFound { .. } | Refusal::PolicyNotApplicable { .. })
+    }
+}
+
+/// Why no policy admits `subject`: the most telling reason among the policies that admit
+/// anyone by self-request.
+fn not_admitted(subject: &Subject, policies: &[AssignmentPolicy]) -> Refusal {
+    use AllowedTargetScope as S;
+    let offered: Vec<AllowedTargetScope> = policies
+        .iter()
+        .filter(|p| specificity(p.allowed_target_scope).is_some())
+        .map(|p| p.allowed_target_scope)
+        .collect();
+    let any = |scopes: &[AllowedTargetScope]| offered.iter().any(|s| scopes.contains(s));
+    if offered.is_empty() {
+        return Refusal::NoAdmittingPolicy;
+    }
+    if subject.is_from_outside() {
+        let connected = subject.organization().is_some_and(|o| o.state == ConnectedOrganizationState::Configured);
+        if any(&[S::SpecificConnectedOrganizationUsers]) && subject.organization().is_some() {
+            Refusal::OrganizationNotIncluded
+        } else if any(&[S::SpecificConnectedOrganizationUsers, S::AllConfiguredConnectedOrganizationUsers])
+            && !connected
+        {
+            Refusal::OrganizationNotConnected
+        } else if any(&[S::SpecificConnectedOrganizationUsers]) {
+            Refusal::OrganizationNotIncluded
+        } else {
+            Refusal::HostUsersOnly
+        }
+    } else if any(&[
+        S::SpecificConnectedOrganizationUsers,
+        S::AllConfiguredConnectedOrganizationUsers,
+        S::AllExternalUsers,
+    ]) {
+        Refusal::PartnersOnly
+    } else {
+        Refusal::NoAdmittingPolicy
+    }
 }
 
 /// Rank of a scope when several policies admit a subject: lower is more specific and wins
@@ -184,6 +254,38 @@ pub fn policy_admits(policy: &AssignmentPolicy, subject: &Subject) -> bool {
     }
 }
 
+/// Which policies can concern a subject at all: those whose scope admits people like them
+/// without naming anyone, and those naming one of `named` (their user id, groups and
+/// connected organization). A store reads only these; [`policy_admits`] still decides. Every
+/// policy that admits the subject is in reach (tested below).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyReach {
+    pub scopes: Vec<AllowedTargetScope>,
+    pub named: Vec<Uuid>,
+    /// Guest or external: only externally visible catalogs can admit them.
+    pub from_outside: bool,
+}
+
+impl Subject {
+    pub fn policy_reach(&self) -> PolicyReach {
+        use AllowedTargetScope as S;
+        let mut scopes = Vec::new();
+        let mut named: Vec<Uuid> = self.user_id.into_iter().chain(self.groups.iter().copied()).collect();
+        match &self.kind {
+            SubjectKind::Member => scopes.extend([S::AllMemberUsers, S::AllDirectoryUsers]),
+            SubjectKind::Guest { .. } => scopes.extend([S::AllDirectoryUsers, S::AllExternalUsers]),
+            SubjectKind::External { .. } => scopes.push(S::AllExternalUsers),
+        }
+        if let Some(org) = self.organization() {
+            named.push(org.id);
+            if org.state == ConnectedOrganizationState::Configured {
+                scopes.push(S::AllConfiguredConnectedOrganizationUsers);
+            }
+        }
+        PolicyReach { scopes, named, from_outside: self.is_from_outside() }
+    }
+}
+
 /// Policies of `package` that admit `subject` for `purpose`, most specific first.
 ///
 /// `policies` are the package's policies in creation order; among equally specific policies
@@ -230,7 +332,7 @@ pub fn choose_policy<'a>(
     match admitting_policies(subject, catalog, policies, purpose).first() {
         Some(policy) => Ok(policy),
         None if policies.iter().any(|p| policy_admits(p, subject)) => Err(Refusal::SelfRequestDisabled { purpose }),
-        None => Err(Refusal::NoAdmittingPolicy),
+        None => Err(not_admitted(subject, policies)),
     }
 }
 

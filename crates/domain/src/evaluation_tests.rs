@@ -283,8 +283,9 @@ fn nobody_admitted_is_a_clear_refusal() {
     let ps = vec![policy("allMemberUsers")];
     let e = choose_policy(&external("fabrikam.example", None), &open_catalog(), &ps, Purpose::SelfAdd, None);
     let e = e.unwrap_err();
-    assert_eq!(e, Refusal::NoAdmittingPolicy);
+    assert_eq!(e, Refusal::HostUsersOnly);
     assert!(e.to_string().contains("none of its policies applies to you"));
+    assert!(e.is_not_admitted());
     assert_eq!(
         choose_policy(&member(id(1)), &open_catalog(), &[], Purpose::SelfAdd, None),
         Err(Refusal::NoAdmittingPolicy)
@@ -415,5 +416,98 @@ proptest! {
         if let Ok(p) = choose_policy(&subject, &catalog, &policies, purpose, requested) {
             prop_assert!(configured || p.allowed_target_scope != scope);
         }
+    }
+}
+
+#[test]
+fn a_refusal_says_why_the_subject_is_not_admitted() {
+    let c = open_catalog();
+    let fabrikam = id(10);
+    let northwind = id(11);
+    let for_fabrikam = vec![targeted("specificConnectedOrganizationUsers", json!([org_target(fabrikam)]))];
+    let why = |s: &Subject, ps: &[AssignmentPolicy]| choose_policy(s, &c, ps, Purpose::SelfAdd, None).unwrap_err();
+    // A guest of another connected organization.
+    assert_eq!(why(&guest(id(2), org(northwind, CONFIGURED)), &for_fabrikam), Refusal::OrganizationNotIncluded);
+    // Someone whose organization is not connected at all.
+    assert_eq!(why(&external("contractor.example", None), &for_fabrikam), Refusal::OrganizationNotConnected);
+    let configured = vec![policy("allConfiguredConnectedOrganizationUsers")];
+    assert_eq!(why(&guest(id(2), org(northwind, PROPOSED)), &configured), Refusal::OrganizationNotConnected);
+    assert_eq!(why(&guest(id(2), None), &configured), Refusal::OrganizationNotConnected);
+    // Members asking for a partners' package, partners asking for a members' one.
+    assert_eq!(why(&member(id(1)), &for_fabrikam), Refusal::PartnersOnly);
+    assert_eq!(why(&guest(id(2), org(fabrikam, CONFIGURED)), &[policy("allMemberUsers")]), Refusal::HostUsersOnly);
+    // Nothing requestable at all.
+    assert_eq!(why(&member(id(1)), &[policy("notSpecified")]), Refusal::NoAdmittingPolicy);
+    for r in [Refusal::OrganizationNotIncluded, Refusal::OrganizationNotConnected, Refusal::PartnersOnly] {
+        assert!(r.to_string().contains("none of its policies applies to you"), "{r}");
+    }
+}
+
+fn arbitrary_subject() -> impl Strategy<Value = Subject> {
+    let org = prop_oneof![
+        Just(None),
+        (10u128..13, any::<bool>())
+            .prop_map(|(o, configured)| org(id(o), if configured { CONFIGURED } else { PROPOSED })),
+    ];
+    let groups = proptest::collection::vec(20u128..24, 0..3);
+    (0u8..3, 1u128..4, org, groups).prop_map(|(kind, user, organization, groups)| {
+        let mut s = match kind {
+            0 => member(id(user)),
+            1 => guest(id(user), organization),
+            _ => external("x.example", organization),
+        };
+        if kind < 2 {
+            s.groups = groups.into_iter().map(id).collect();
+        }
+        s
+    })
+}
+
+fn arbitrary_policy() -> impl Strategy<Value = AssignmentPolicy> {
+    let scopes = [
+        "specificDirectoryUsers",
+        "specificConnectedOrganizationUsers",
+        "allMemberUsers",
+        "allDirectoryUsers",
+        "allConfiguredConnectedOrganizationUsers",
+        "allExternalUsers",
+        "notSpecified",
+    ];
+    (proptest::sample::select(scopes.to_vec()), proptest::collection::vec((0u8..3, 1u128..24), 1..4)).prop_map(
+        |(scope, targets)| {
+            let targets: Vec<Value> = targets
+                .into_iter()
+                .map(|(kind, n)| match (scope, kind) {
+                    ("specificConnectedOrganizationUsers", _) => org_target(id(10 + n % 3)),
+                    (_, 0) => user_target(id(n % 4)),
+                    _ => group_target(id(20 + n % 4)),
+                })
+                .collect();
+            if scope.starts_with("specific") {
+                targeted(scope, json!(targets))
+            } else {
+                policy(scope)
+            }
+        },
+    )
+}
+
+proptest! {
+    /// The store reads only policies in a subject's reach: none that admits them may be outside it.
+    #[test]
+    fn every_admitting_policy_is_in_reach(subject in arbitrary_subject(), p in arbitrary_policy()) {
+        let reach = subject.policy_reach();
+        if policy_admits(&p, &subject) {
+            let named = p.specific_allowed_targets.iter().any(|t| match t {
+                SubjectSet::SingleUser { user_id, .. } => reach.named.contains(user_id),
+                SubjectSet::GroupMembers { group_id, .. } => reach.named.contains(group_id),
+                SubjectSet::ConnectedOrganizationMembers { connected_organization_id, .. } => {
+                    reach.named.contains(connected_organization_id)
+                }
+                _ => false,
+            });
+            prop_assert!(reach.scopes.contains(&p.allowed_target_scope) || named, "{:?} admits {:?} outside {:?}", p.allowed_target_scope, subject, reach);
+        }
+        prop_assert_eq!(reach.from_outside, subject.is_from_outside());
     }
 }

@@ -185,3 +185,72 @@ impl Question {
         Ok(())
     }
 }
+
+/// The text for a reader whose preferred languages are `languages` (best first, as read from
+/// `Accept-Language`): for the first language that any localization serves, the one with that
+/// exact code, else one sharing its primary language (`fr` for `fr-CA` and the other way
+/// round); the default text when none does. Codes compare case-insensitively.
+pub fn localized<'a>(default: &'a str, localizations: &'a [LocalizedText], languages: &[String]) -> &'a str {
+    let primary = |code: &str| code.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    for wanted in languages {
+        let wanted = wanted.trim();
+        if wanted.is_empty() || wanted == "*" {
+            continue;
+        }
+        if let Some(l) = localizations.iter().find(|l| l.language_code.trim().eq_ignore_ascii_case(wanted)) {
+            return &l.text;
+        }
+        let p = primary(wanted);
+        if let Some(l) = localizations.iter().find(|l| primary(l.language_code.trim()) == p) {
+            return &l.text;
+        }
+    }
+    default
+}
+
+impl Question {
+    /// The question's text in the reader's language (see [`localized`]).
+    pub fn text_for<'a>(&'a self, languages: &[String]) -> &'a str {
+        localized(&self.text, &self.localizations, languages)
+    }
+}
+
+impl AnswerChoice {
+    /// The choice's shown text in the reader's language; its `actual_value` is never shown.
+    pub fn text_for<'a>(&'a self, languages: &[String]) -> &'a str {
+        localized(&self.text, &self.localizations, languages)
+    }
+}
+
+#[cfg(test)]
+mod localization_tests {
+    use super::*;
+
+    fn l(code: &str, text: &str) -> LocalizedText {
+        LocalizedText { odata_type: None, language_code: code.into(), text: text.into() }
+    }
+
+    fn langs(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_first_served_language_wins_exact_before_primary() {
+        let ls = [l("fr-FR", "Bonjour (France)"), l("fr-CA", "Allô"), l("de", "Hallo")];
+        assert_eq!(localized("Hello", &ls, &langs(&["fr-CA", "de"])), "Allô");
+        assert_eq!(localized("Hello", &ls, &langs(&["FR-ca"])), "Allô", "codes compare case-insensitively");
+        // No fr-BE: another French one serves it before German is considered.
+        assert_eq!(localized("Hello", &ls, &langs(&["fr-BE", "de"])), "Bonjour (France)");
+        assert_eq!(localized("Hello", &ls, &langs(&["de-AT"])), "Hallo");
+        assert_eq!(localized("Hello", &ls, &langs(&["es", "de"])), "Hallo", "skips languages nobody serves");
+    }
+
+    #[test]
+    fn without_a_match_the_default_text_is_shown() {
+        let ls = [l("de", "Hallo")];
+        assert_eq!(localized("Hello", &ls, &langs(&["en-GB"])), "Hello");
+        assert_eq!(localized("Hello", &ls, &langs(&["*"])), "Hello");
+        assert_eq!(localized("Hello", &ls, &[]), "Hello");
+        assert_eq!(localized("Hello", &[], &langs(&["de"])), "Hello");
+    }
+}

@@ -151,7 +151,7 @@ async fn open(config: &Config) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("cannot open the database at {}", gatehouse_store::redact(&url)))?;
     store.migrate().await.context("database migration failed")?;
-    Ok(App::new(store, Arc::new(SystemClock)))
+    Ok(App::new(store, Arc::new(SystemClock)).with_public_url(&config.public_url()))
 }
 
 async fn shutdown_signal() {

@@ -208,6 +208,20 @@ pub async fn set_reminders_sent(conn: &mut Tx, id: Uuid, sent: i64) -> Result<()
     Ok(())
 }
 
+/// Claim an ended assignment for the expiry sweep: of several replicas sweeping at once, one
+/// wins the row. True when this caller won it.
+pub async fn claim_expiring(conn: &mut Tx, id: Uuid, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+    let claimed = sqlx::query(
+        "UPDATE assignments SET status = 'Expiring' WHERE id = $1 AND state <> 'expired' AND end_date_time <= $2",
+    )
+    .bind(id.to_string())
+    .bind(ts(&now))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(claimed > 0)
+}
+
 /// How many active assignments a user holds.
 pub async fn active_count(conn: &mut Tx, target: Uuid) -> Result<i64> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM assignments WHERE target_id = $1 AND state <> 'expired'")

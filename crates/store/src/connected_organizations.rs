@@ -205,6 +205,28 @@ pub async fn remove_sponsor(conn: &mut Tx, org: Uuid, kind: SponsorKind, user: U
     Ok(r.rows_affected() > 0)
 }
 
+/// The sponsors of one kind of an organization, in id order.
+pub async fn sponsors(conn: &mut Tx, org: Uuid, kind: SponsorKind) -> Result<Vec<Uuid>> {
+    let found = sqlx::query(
+        "SELECT user_id FROM connected_organization_sponsors WHERE organization_id = $1 AND kind = $2 ORDER BY user_id",
+    )
+    .bind(org.to_string())
+    .bind(kind.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    found.iter().map(|r| rows::uuid(r, "user_id")).collect()
+}
+
+/// Whether the user is an external sponsor of any organization.
+pub async fn sponsors_any(conn: &mut Tx, user: Uuid) -> Result<bool> {
+    let row =
+        sqlx::query("SELECT 1 AS x FROM connected_organization_sponsors WHERE kind = 'external' AND user_id = $1")
+            .bind(user.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.is_some())
+}
+
 /// Restricts a users list to the sponsors of one kind of one organization.
 pub fn sponsors_scope(org: Uuid, kind: SponsorKind) -> crate::query::Where {
     crate::query::Where::new()

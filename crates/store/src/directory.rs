@@ -245,6 +245,37 @@ pub async fn remove_member(conn: &mut Tx, group: Uuid, user: Uuid) -> Result<boo
     Ok(r.rows_affected() > 0)
 }
 
+/// The groups a user is a direct member of.
+pub async fn groups_of(conn: &mut Tx, user: Uuid) -> Result<Vec<Uuid>> {
+    let found = sqlx::query("SELECT group_id FROM group_members WHERE member_id = $1")
+        .bind(user.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    found.iter().map(|r| rows::uuid(r, "group_id")).collect()
+}
+
+/// A group's direct members, in id order.
+pub async fn members_of(conn: &mut Tx, group: Uuid) -> Result<Vec<Uuid>> {
+    let found = sqlx::query("SELECT member_id FROM group_members WHERE group_id = $1 ORDER BY member_id")
+        .bind(group.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    found.iter().map(|r| rows::uuid(r, "member_id")).collect()
+}
+
+/// Take a user out of every group (before their account is deleted).
+pub async fn leave_all_groups(conn: &mut Tx, user: Uuid) -> Result<()> {
+    sqlx::query("DELETE FROM group_members WHERE member_id = $1").bind(user.to_string()).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The user whose mail is exactly this address, if any.
+pub async fn find_by_mail(conn: &mut Tx, mail: &str) -> Result<Option<Uuid>> {
+    let row =
+        sqlx::query("SELECT id FROM users WHERE mail = $1").bind(mail.to_owned()).fetch_optional(&mut *conn).await?;
+    row.map(|r| rows::uuid(&r, "id")).transpose()
+}
+
 pub async fn is_member(conn: &mut Tx, group: Uuid, user: Uuid) -> Result<bool> {
     let row = sqlx::query("SELECT 1 AS x FROM group_members WHERE group_id = $1 AND member_id = $2")
         .bind(group.to_string())

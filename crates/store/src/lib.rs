@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod passcodes;
 pub mod policies;
 pub mod query;
+pub mod requestable;
 pub mod requests;
 pub mod rows;
 pub mod sessions;

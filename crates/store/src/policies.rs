@@ -3,6 +3,7 @@
 use gatehouse_domain::enums::AllowedTargetScope;
 use gatehouse_domain::policy::AssignmentPolicy;
 use gatehouse_domain::question::Question;
+use gatehouse_domain::subject_set::SubjectSet;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -54,6 +55,36 @@ fn body(p: &AssignmentPolicy) -> String {
     rows::to_json(&Body { policy: serde_json::to_value(p).expect("policy serializes"), questions: p.questions.clone() })
 }
 
+/// Keep `assignment_policy_targets` in step with the policy's specific targets.
+async fn write_targets(conn: &mut Tx, p: &AssignmentPolicy) -> Result<()> {
+    sqlx::query("DELETE FROM assignment_policy_targets WHERE policy_id = $1")
+        .bind(p.id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    let mut named: Vec<Uuid> = p
+        .specific_allowed_targets
+        .iter()
+        .filter_map(|t| match t {
+            SubjectSet::SingleUser { user_id, .. } => Some(*user_id),
+            SubjectSet::GroupMembers { group_id, .. } => Some(*group_id),
+            SubjectSet::ConnectedOrganizationMembers { connected_organization_id, .. } => {
+                Some(*connected_organization_id)
+            }
+            _ => None,
+        })
+        .collect();
+    named.sort();
+    named.dedup();
+    for target in named {
+        sqlx::query("INSERT INTO assignment_policy_targets (policy_id, target_id) VALUES ($1, $2)")
+            .bind(p.id.to_string())
+            .bind(target.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn insert(conn: &mut Tx, p: &AssignmentPolicy) -> Result<()> {
     sqlx::query(
         "INSERT INTO assignment_policies (id, access_package_id, catalog_id, display_name, description, allowed_target_scope,
@@ -70,7 +101,7 @@ pub async fn insert(conn: &mut Tx, p: &AssignmentPolicy) -> Result<()> {
     .bind(ts(&p.modified_date_time))
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    write_targets(conn, p).await
 }
 
 pub async fn update(conn: &mut Tx, p: &AssignmentPolicy) -> Result<()> {
@@ -86,7 +117,7 @@ pub async fn update(conn: &mut Tx, p: &AssignmentPolicy) -> Result<()> {
     .bind(ts(&p.modified_date_time))
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    write_targets(conn, p).await
 }
 
 pub async fn get(conn: &mut Tx, id: Uuid) -> Result<Option<AssignmentPolicy>> {
@@ -131,6 +162,19 @@ pub async fn naming_organization(conn: &mut Tx, org: Uuid) -> Result<Vec<String>
         .bind(format!("%\"connectedOrganizationId\":\"{org}\"%"))
         .fetch_all(&mut *conn)
         .await?;
+    found.iter().map(|r| rows::text(r, "display_name")).collect()
+}
+
+/// Names of the catalog's policies that admit people from outside the host organization.
+pub async fn external_in_catalog(conn: &mut Tx, catalog: Uuid) -> Result<Vec<String>> {
+    let found = sqlx::query(
+        "SELECT display_name FROM assignment_policies WHERE catalog_id = $1 AND allowed_target_scope IN
+         ('specificConnectedOrganizationUsers', 'allConfiguredConnectedOrganizationUsers', 'allExternalUsers')
+         ORDER BY display_name",
+    )
+    .bind(catalog.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
     found.iter().map(|r| rows::text(r, "display_name")).collect()
 }
 

@@ -109,7 +109,7 @@ impl Where {
         self
     }
 
-    fn clause(&self) -> String {
+    pub(crate) fn clause(&self) -> String {
         if self.sql.is_empty() {
             "1 = 1".to_owned()
         } else {
@@ -337,7 +337,7 @@ fn describe(l: &Literal) -> &'static str {
     }
 }
 
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 

@@ -95,7 +95,36 @@ pub async fn insert(conn: &mut Tx, r: &AssignmentRequest) -> Result<()> {
     .bind(r.completed_date_time.as_ref().map(ts))
     .execute(&mut *conn)
     .await?;
-    write_assignees(conn, r).await
+    write_assignees(conn, r).await?;
+    write_decisions(conn, r).await
+}
+
+/// Remember who decided a stage, for the approvers' "past decisions".
+async fn write_decisions(conn: &mut Tx, r: &AssignmentRequest) -> Result<()> {
+    let mut deciders: Vec<Uuid> = r.stages.iter().filter_map(|s| s.decision.as_ref()?.by).collect();
+    deciders.sort();
+    deciders.dedup();
+    for user in deciders {
+        let known = sqlx::query("SELECT 1 AS x FROM approval_decisions WHERE request_id = $1 AND user_id = $2")
+            .bind(r.id.to_string())
+            .bind(user.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if known.is_none() {
+            sqlx::query("INSERT INTO approval_decisions (request_id, user_id) VALUES ($1, $2)")
+                .bind(r.id.to_string())
+                .bind(user.to_string())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Restricts a requests list to those the user decided a stage of.
+pub fn decided_by(user: Uuid) -> Where {
+    Where::new()
+        .and_eq("t.id IN (SELECT request_id FROM approval_decisions WHERE user_id = {})", Param::Text(user.to_string()))
 }
 
 pub async fn update(conn: &mut Tx, r: &AssignmentRequest) -> Result<()> {
@@ -127,10 +156,12 @@ pub async fn get(conn: &mut Tx, id: Uuid) -> Result<Option<AssignmentRequest>> {
 /// Delete a request record and its approver rows. The caller decides whether it may go; jobs
 /// that named it stay as they are (their outcomes no longer change any request).
 pub async fn delete(conn: &mut Tx, id: Uuid) -> Result<()> {
-    sqlx::query("DELETE FROM approval_assignees WHERE request_id = $1")
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await?;
+    for table in ["approval_assignees", "approval_decisions"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE request_id = $1"))
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query("DELETE FROM assignment_requests WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?;
     Ok(())
 }

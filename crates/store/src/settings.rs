@@ -2,7 +2,7 @@
 
 use gatehouse_domain::duration::Duration;
 use gatehouse_domain::enums::ExternalUserLifecycleAction;
-use gatehouse_domain::settings::Settings;
+use gatehouse_domain::settings::{PrivacyProfile, Settings};
 use serde::{Deserialize, Serialize};
 
 use crate::rows;
@@ -17,6 +17,10 @@ struct Stored {
     external_domain_allow_list: Vec<String>,
     #[serde(default)]
     external_domain_deny_list: Vec<String>,
+    #[serde(default)]
+    organization_display_name: Option<String>,
+    #[serde(default)]
+    privacy_profile: PrivacyProfile,
 }
 
 pub async fn get(conn: &mut Tx) -> Result<Settings> {
@@ -32,6 +36,8 @@ pub async fn get(conn: &mut Tx) -> Result<Settings> {
                     .duration_until_external_user_deleted_after_blocked,
                 external_domain_allow_list: s.external_domain_allow_list,
                 external_domain_deny_list: s.external_domain_deny_list,
+                organization_display_name: s.organization_display_name,
+                privacy_profile: s.privacy_profile,
             })
         }
     }
@@ -43,6 +49,8 @@ pub async fn put(conn: &mut Tx, s: &Settings) -> Result<()> {
         duration_until_external_user_deleted_after_blocked: s.duration_until_external_user_deleted_after_blocked,
         external_domain_allow_list: s.external_domain_allow_list.clone(),
         external_domain_deny_list: s.external_domain_deny_list.clone(),
+        organization_display_name: s.organization_display_name.clone(),
+        privacy_profile: s.privacy_profile.clone(),
     })
     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query("DELETE FROM settings WHERE id = 'entitlementManagement'").execute(&mut *conn).await?;

@@ -139,10 +139,10 @@ where
     };
     store.migrate().await.expect("migrations");
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let app = App::new(store, clock.clone());
-    let (_, admin_token) = app.bootstrap().await.expect("bootstrap").expect("fresh database");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = App::new(store, clock.clone()).with_public_url(&base_url);
+    let (_, admin_token) = app.bootstrap().await.expect("bootstrap").expect("fresh database");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (config, kept) = configure(base_url.clone()).await;
     let server_app = app.clone();

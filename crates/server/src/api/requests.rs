@@ -200,13 +200,6 @@ pub async fn reprocess(State(s): State<AppState>, c: Caller, Path(id): Path<Stri
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-fn no_filter(o: &QueryOptions, what: &str) -> ApiResult<()> {
-    if o.filter.is_some() || o.search.is_some() || !o.orderby.is_empty() {
-        return Err(ApiError::bad_request(format!("$filter, $search and $orderby are not supported on {what}")));
-    }
-    Ok(())
-}
-
 /// `accessPackages/filterByCurrentUser(on='allowedRequestor')`: the packages the caller may
 /// request. Hidden packages are never listed (they are reached by their direct link).
 pub async fn requestable_packages(
@@ -216,8 +209,12 @@ pub async fn requestable_packages(
     c: Caller,
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &[], "accessPackage")?;
-    no_filter(&o, "filterByCurrentUser")?;
-    let packages = s.app.requestable_packages(&c.actor()).await?;
+    if o.filter.is_some() || !o.orderby.is_empty() {
+        return Err(ApiError::bad_request(
+            "$filter and $orderby are not supported on filterByCurrentUser; use $search",
+        ));
+    }
+    let packages = s.app.requestable_packages(&c.actor(), o.search.as_deref()).await?;
     let count = o.count.then_some(packages.len() as i64);
     let page = Page { items: packages, next_skip: None, count };
     odata::collection(&ctx, PACKAGES, page, &o.select, |p| Ok(render_package(&ctx, &p)))
