@@ -24,6 +24,13 @@ use crate::audit::{created, deleted};
 use crate::authorization::catalog_of_package;
 use crate::{not_found, Actor, App, AppError, Result};
 
+/// A requestor from outside ticked the box under the host's privacy statement.
+#[derive(Debug, Clone)]
+pub struct PrivacyAcceptance {
+    /// The statement they were shown; `None` when the host has published none.
+    pub statement_url: Option<String>,
+}
+
 fn transition(e: TransitionError) -> AppError {
     match e {
         TransitionError::NotAnApprover | TransitionError::OwnRequest => AppError::Forbidden(e.to_string()),
@@ -151,6 +158,26 @@ impl App {
         &self,
         actor: &Actor,
         input: NewAssignmentRequest,
+    ) -> Result<AssignmentRequest> {
+        self.submit_request(actor, input, None).await
+    }
+
+    /// A request from the My Access package page, where someone from outside accepted the
+    /// host's privacy statement: the acceptance is part of the request's audit record.
+    pub async fn create_assignment_request_accepting_privacy(
+        &self,
+        actor: &Actor,
+        input: NewAssignmentRequest,
+        accepted: PrivacyAcceptance,
+    ) -> Result<AssignmentRequest> {
+        self.submit_request(actor, input, Some(accepted)).await
+    }
+
+    async fn submit_request(
+        &self,
+        actor: &Actor,
+        input: NewAssignmentRequest,
+        privacy: Option<PrivacyAcceptance>,
     ) -> Result<AssignmentRequest> {
         let now = self.now();
         let command = input.validate(now)?;
@@ -411,10 +438,15 @@ impl App {
             }
         };
         requests::insert(&mut tx, &request).await?;
-        self.audit(&mut tx, actor, created("assignmentRequest.submit", "assignmentRequest", request.id, &serde_json::json!({
+        let mut summary = serde_json::json!({
             "requestType": request.request_type, "accessPackageId": request.access_package_id, "policyId": request.policy_id,
             "targetId": request.target_id, "targetEmail": request.target_email, "justification": request.justification,
-        }))).await?;
+        });
+        if let Some(p) = privacy {
+            summary["privacyStatementAccepted"] = serde_json::json!({"statementUrl": p.statement_url, "at": now});
+        }
+        self.audit(&mut tx, actor, created("assignmentRequest.submit", "assignmentRequest", request.id, &summary))
+            .await?;
         self.act_on(&mut tx, actor, &mut request, None, events).await?;
         requests::update(&mut tx, &request).await?;
         tx.commit().await?;

@@ -6,7 +6,7 @@
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatehouse_domain::principal::{Permission, Principal};
@@ -38,8 +38,8 @@ fn changes_state(method: &Method) -> bool {
 /// A cookie-authenticated call that changes state must prove it comes from our own pages:
 /// the `X-CSRF-Token` header, or the `csrf` field of a form. Returns the request, rebuilt when
 /// its body had to be read.
-async fn check_csrf(state: &AppState, req: Request, session: &Session) -> Result<Request, Response> {
-    let refuse = |m: &str| ApiError::forbidden(m).into_response();
+async fn check_csrf(state: &AppState, req: Request, session: &Session) -> Result<Request, ApiError> {
+    let refuse = |m: &str| ApiError::forbidden(m);
     if let Some(sent) = req.headers().get(CSRF_HEADER) {
         return match sent.to_str() {
             Ok(sent) if cookie::same_secret(sent, &session.csrf_token) => Ok(req),
@@ -57,7 +57,7 @@ async fn check_csrf(state: &AppState, req: Request, session: &Session) -> Result
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, state.config.max_body_bytes)
         .await
-        .map_err(|_| ApiError::bad_request("could not read the form").into_response())?;
+        .map_err(|_| ApiError::bad_request("could not read the form"))?;
     let sent = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
     match sent {
         Some(sent) if cookie::same_secret(&sent, &session.csrf_token) => {
@@ -68,9 +68,41 @@ async fn check_csrf(state: &AppState, req: Request, session: &Session) -> Result
     }
 }
 
+/// How a refusal reaches the caller: Graph JSON for the API, a page (or the way to sign-in)
+/// for the pages.
+#[derive(Clone, Copy)]
+enum Answer {
+    Api,
+    Page,
+}
+
+impl Answer {
+    fn unauthenticated(self, req: &Request, message: &str) -> Response {
+        match self {
+            Answer::Api => unauthenticated(message),
+            Answer::Page => {
+                let here = req.uri().path_and_query().map_or_else(|| req.uri().path().to_owned(), |pq| pq.to_string());
+                crate::pages::sign_in_redirect(&here)
+            }
+        }
+    }
+
+    fn refused(self, status: StatusCode, title: &'static str, message: &str) -> Response {
+        match self {
+            Answer::Api if status == StatusCode::FORBIDDEN => ApiError::forbidden(message).into_response(),
+            Answer::Api => ApiError::new(status, "invalidRequest", message).into_response(),
+            Answer::Page => {
+                crate::pages::PageError::Message { status, title, message: crate::pages::sentence(message) }
+                    .into_response()
+            }
+        }
+    }
+}
+
 pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
-    let permission = state.routes.permission(req.method(), &path).unwrap_or(Permission::Authenticated);
+    let (permission, page) = state.routes.lookup(req.method(), &path).unwrap_or((Permission::Authenticated, false));
+    let answer = if page { Answer::Page } else { Answer::Api };
     let token = bearer(req.headers());
     let session_secret = cookie::read(req.headers(), SESSION_COOKIE);
     if permission == Permission::Anonymous {
@@ -87,28 +119,28 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         (Some(token), _) => state.app.authenticate(&token).await.map(|p| (p, None)),
         (None, Some(secret)) => state.app.session_principal(&secret).await.map(|(p, s)| (p, Some(s))),
         (None, None) => {
-            return unauthenticated("sign in, or send a bearer token (Authorization: Bearer <token>)");
+            return answer.unauthenticated(&req, "sign in, or send a bearer token (Authorization: Bearer <token>)");
         }
     };
     let (principal, session): (Principal, Option<Session>) = match authenticated {
         Ok(found) => found,
-        Err(gatehouse_app::AppError::Unauthenticated(m)) => return unauthenticated(&m),
+        Err(gatehouse_app::AppError::Unauthenticated(m)) => return answer.unauthenticated(&req, &m),
         Err(e) => return ApiError::from(e).into_response(),
     };
     if let Some(session) = &session {
         if changes_state(req.method()) {
             req = match check_csrf(&state, req, session).await {
                 Ok(req) => req,
-                Err(refused) => {
+                Err(refusal) => {
                     tracing::info!(user = %principal.user_id, route = %path, "refused: CSRF check failed");
-                    return refused;
+                    return answer.refused(refusal.status, "This form has expired", &refusal.message);
                 }
             };
         }
     }
     if let Err(denied) = principal.may(permission) {
         tracing::info!(user = %principal.user_id, route = %path, "forbidden: {}", denied.0);
-        return ApiError::forbidden(denied.0).into_response();
+        return answer.refused(StatusCode::FORBIDDEN, "Not allowed", &denied.0);
     }
     req.extensions_mut().insert(principal);
     if let Some(session) = session {

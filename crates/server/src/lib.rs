@@ -9,6 +9,7 @@ pub mod extract;
 pub mod metrics;
 pub mod odata;
 pub mod openapi;
+pub mod pages;
 pub mod request_id;
 pub mod routes;
 pub mod sign_in;
@@ -43,13 +44,14 @@ async fn method_not_allowed() -> impl IntoResponse {
 /// axum's own rejections (a path segment that is not UTF-8, a body over the limit on a route
 /// that reads raw bytes) are plain text: give them the Graph error shape like every other error.
 async fn graph_error_shape(response: Response) -> Response {
-    let json = response
+    // Pages answer their own errors as pages; only the framework's plain-text ones are rewritten.
+    let shaped = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
+        .is_some_and(|v| v.contains("application/json") || v.starts_with("text/html"));
     let status = response.status();
-    if !status.is_client_error() || json {
+    if !status.is_client_error() || shaped {
         return response;
     }
     let bytes = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
@@ -90,6 +92,7 @@ pub fn router(app: App, config: ServerConfig) -> Router {
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::map_response(graph_error_shape))
+        .layer(axum::middleware::from_fn(pages::headers::middleware))
         .layer(axum::middleware::from_fn(request_id::middleware))
         // Spans name the path only: query strings carry one-time codes (sign-in links, OIDC
         // callbacks) that must never reach a log.

@@ -13,6 +13,7 @@ use crate::api::{
     approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, directory, ops, packages,
     policies, requests, role_assignments, settings,
 };
+use crate::pages::{self, my_access};
 use crate::sign_in::guest as sign_in_guest;
 use crate::sign_in::handlers as sign_in;
 use crate::sign_in::provider as sign_in_provider;
@@ -28,6 +29,8 @@ pub struct RouteSpec {
     pub summary: &'static str,
     /// The success status.
     pub status: u16,
+    /// A web page: a signed-out visitor is sent to sign-in and back, and refusals are pages.
+    pub page: bool,
 }
 
 pub struct Route {
@@ -54,14 +57,13 @@ macro_rules! em {
 }
 
 macro_rules! table {
-    ($( $method:ident $path:expr => $h:expr, $op:literal, $perm:ident, $status:literal, $tag:literal, $summary:literal; )*) => {
-        /// Every route with its handler.
-        pub fn table() -> Vec<Route> {
+    ($name:ident, $page:literal, $( $method:ident $path:expr => $h:expr, $op:literal, $perm:ident, $status:literal, $tag:literal, $summary:literal; )*) => {
+        fn $name() -> Vec<Route> {
             vec![$(
                 Route {
                     spec: RouteSpec {
                         method: Method::$method, path: $path, operation_id: $op, permission: Permission::$perm,
-                        tag: $tag, summary: $summary, status: $status,
+                        tag: $tag, summary: $summary, status: $status, page: $page,
                     },
                     handler: handler(&Method::$method, $h),
                 },
@@ -70,7 +72,33 @@ macro_rules! table {
     };
 }
 
-table! {
+/// Every route with its handler: the API and the pages.
+pub fn table() -> Vec<Route> {
+    let mut all = api_table();
+    all.extend(page_table());
+    all
+}
+
+// The pages: My Access (the requestor's and approver's portal) and its assets.
+table! { page_table, true,
+    GET "/assets/{file}" => pages::assets::serve, "asset", Anonymous, 200, "pages", "Stylesheet and scripts of the pages (content-hashed, cached)";
+    GET "/myaccess" => my_access::packages::list, "myAccessPackages", Authenticated, 200, "pages", "My Access: the access packages you may request (?q= searches name and description)";
+    GET "/myaccess/packages/{id}" => my_access::packages::show, "myAccessPackage", Authenticated, 200, "pages", "An access package's link: request it under a policy that admits you, or see why you cannot (?domain_hint= picks the sign-in)";
+    POST "/myaccess/packages/{id}" => my_access::packages::submit, "myAccessRequestPackage", AuthenticatedWrite, 303, "pages", "Submit a request for the package (form)";
+    GET "/myaccess/requests" => my_access::requests::list, "myAccessRequests", Authenticated, 200, "pages", "Request history: your requests and their status";
+    GET "/myaccess/requests/{id}" => my_access::requests::show, "myAccessRequest", Authenticated, 200, "pages", "One request's status";
+    POST "/myaccess/requests/{id}/cancel" => my_access::requests::cancel, "myAccessCancelRequest", AuthenticatedWrite, 303, "pages", "Cancel a request that is not delivered yet (form)";
+    GET "/myaccess/access" => my_access::access::list, "myAccessAssignments", Authenticated, 200, "pages", "My access: the access packages you hold";
+    GET "/myaccess/access/{id}/extend" => my_access::access::extend_form, "myAccessExtendForm", Authenticated, 200, "pages", "Ask for more time on an assignment";
+    POST "/myaccess/access/{id}/extend" => my_access::access::extend, "myAccessExtend", AuthenticatedWrite, 303, "pages", "Submit an extension request (form)";
+    GET "/myaccess/access/{id}/remove" => my_access::access::remove_form, "myAccessRemoveForm", Authenticated, 200, "pages", "Confirm giving up an assignment";
+    POST "/myaccess/access/{id}/remove" => my_access::access::remove, "myAccessRemove", AuthenticatedWrite, 303, "pages", "Remove your own assignment (form)";
+    GET "/myaccess/approvals" => my_access::approvals::list, "myAccessApprovals", Authenticated, 200, "pages", "Approvals: requests waiting for your decision, and your past decisions";
+    GET "/myaccess/approvals/{id}" => my_access::approvals::show, "myAccessApproval", Authenticated, 200, "pages", "One request waiting for your decision";
+    POST "/myaccess/approvals/{id}" => my_access::approvals::decide, "myAccessDecide", AuthenticatedWrite, 303, "pages", "Approve or deny (form: stage, decision, justification)";
+}
+
+table! { api_table, false,
     GET "/healthz" => ops::healthz, "healthz", Anonymous, 200, "operations", "Liveness probe";
     GET "/readyz" => ops::readyz, "readyz", Anonymous, 200, "operations", "Readiness probe: the database answers";
     GET "/metrics" => ops::metrics, "metrics", Anonymous, 200, "operations", "Prometheus metrics";
@@ -202,19 +230,24 @@ table! {
 
 /// Permission lookup by route template and method, used by the authorization middleware.
 #[derive(Debug, Default)]
-pub struct RouteIndex(HashMap<&'static str, Vec<(Method, Permission)>>);
+pub struct RouteIndex(HashMap<&'static str, Vec<(Method, Permission, bool)>>);
 
 impl RouteIndex {
     pub fn new(specs: impl IntoIterator<Item = RouteSpec>) -> Self {
-        let mut map: HashMap<&'static str, Vec<(Method, Permission)>> = HashMap::new();
+        let mut map: HashMap<&'static str, Vec<(Method, Permission, bool)>> = HashMap::new();
         for s in specs {
-            map.entry(s.path).or_default().push((s.method, s.permission));
+            map.entry(s.path).or_default().push((s.method, s.permission, s.page));
         }
         RouteIndex(map)
     }
 
     pub fn permission(&self, method: &Method, path: &str) -> Option<Permission> {
-        self.0.get(path)?.iter().find(|(m, _)| m == method).map(|(_, p)| *p)
+        self.lookup(method, path).map(|(p, _)| p)
+    }
+
+    /// The route's permission and whether it is a page.
+    pub fn lookup(&self, method: &Method, path: &str) -> Option<(Permission, bool)> {
+        self.0.get(path)?.iter().find(|(m, _, _)| m == method).map(|(_, p, page)| (*p, *page))
     }
 }
 

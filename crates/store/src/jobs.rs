@@ -143,3 +143,20 @@ pub async fn retry_failed(conn: &mut Tx, request: Uuid, kind: &str, now: DateTim
     .await?;
     Ok(r.rows_affected())
 }
+
+/// The payloads of a request's failed jobs of `kind`, with their last error.
+pub async fn failed_payloads(
+    conn: &mut Tx,
+    request: Uuid,
+    kind: &str,
+) -> Result<Vec<(serde_json::Value, Option<String>)>> {
+    let found = sqlx::query(
+        "SELECT payload, last_error FROM jobs WHERE request_id = $1 AND kind = $2 AND state = 'failed'
+         ORDER BY created_date_time, id",
+    )
+    .bind(request.to_string())
+    .bind(kind.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    found.iter().map(|r| Ok((rows::json(r, "payload")?, rows::opt_text(r, "last_error")?))).collect()
+}

@@ -10,6 +10,9 @@ use gatehouse_store::{access_packages, assignments, catalogs, directory, policie
 use uuid::Uuid;
 
 use crate::authorization::{catalog_of_package, packages_in_reach};
+
+pub mod offer;
+pub mod views;
 use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
 
 impl App {
