@@ -13,9 +13,12 @@ pub struct Demo {
     /// The administrator's one-time browser sign-in link code.
     pub admin_link: String,
     pub sponsor_token: String,
-    /// A Fabrikam user whose request for Project Tango awaits the sponsors.
+    /// Pat of Fabrikam, who has not asked for anything yet (the one to play in a browser).
     pub partner_token: String,
+    /// Sam of Fabrikam's request for Project Tango, which awaits the sponsors.
     pub request_id: Uuid,
+    /// A second, listed package Fabrikam users may take without approval.
+    pub wiki_package_id: Uuid,
     pub organization_id: Uuid,
     pub catalog_id: Uuid,
     pub package_id: Uuid,
@@ -31,6 +34,13 @@ pub async fn seed(app: &App) -> anyhow::Result<Demo> {
     let (admin, admin_token) = app.bootstrap().await?.context("the demo needs a fresh database")?;
     let admin_link = app.create_bootstrap_link(admin.id).await?;
     let actor = Actor::system();
+    app.update_settings(
+        &actor,
+        body(json!({"organizationDisplayName": "Contoso",
+                    "privacyProfile": {"statementUrl": "https://contoso.example/privacy",
+                                       "contactEmail": "privacy@contoso.example"}}))?,
+    )
+    .await?;
     let internal = app
         .create_user(
             &actor,
@@ -112,15 +122,69 @@ pub async fn seed(app: &App) -> anyhow::Result<Demo> {
                     "stages": [{"durationBeforeAutomaticDenial": "P14D", "isApproverJustificationRequired": false,
                                 "isEscalationEnabled": false, "primaryApprovers": sponsors}]
                 },
-                "questions": [{"@odata.type": "#microsoft.graph.accessPackageTextInputQuestion", "sequence": 1,
-                               "isRequired": true, "text": "Which Project Tango workstream are you joining?"}]
+                "questions": [
+                    {"@odata.type": "#microsoft.graph.accessPackageMultipleChoiceQuestion", "sequence": 1,
+                     "isRequired": true, "text": "Which Project Tango workstream are you joining?",
+                     "localizations": [{"languageCode": "de", "text": "Welchem Arbeitsbereich von Project Tango treten Sie bei?"},
+                                       {"languageCode": "fr", "text": "Quel volet de Project Tango rejoignez-vous ?"}],
+                     "choices": [
+                        {"actualValue": "ws-hardware", "text": "Hardware",
+                         "localizations": [{"languageCode": "de", "text": "Hardware"}, {"languageCode": "fr", "text": "Matériel"}]},
+                        {"actualValue": "ws-firmware", "text": "Firmware",
+                         "localizations": [{"languageCode": "de", "text": "Firmware"}, {"languageCode": "fr", "text": "Micrologiciel"}]},
+                        {"actualValue": "ws-field", "text": "Field trials",
+                         "localizations": [{"languageCode": "de", "text": "Feldversuche"}, {"languageCode": "fr", "text": "Essais sur le terrain"}]}]},
+                    {"@odata.type": "#microsoft.graph.accessPackageTextInputQuestion", "sequence": 2,
+                     "isRequired": false, "text": "Your manager at Fabrikam (name or email)"}]
             }))?,
         )
         .await?;
+    // A listed package next to the hidden one: Fabrikam users find it in My Access.
+    let wiki_group = app
+        .create_group(
+            &actor,
+            body(json!({"displayName": "Tango wiki readers", "description": "Read access to the Project Tango wiki"}))?,
+        )
+        .await?;
+    app.create_resource_request(
+        &actor,
+        body(json!({"requestType": "adminAdd", "catalog": {"id": catalog.id},
+                    "resource": {"originSystem": "AadGroup", "originId": wiki_group.id.to_string()}}))?,
+    )
+    .await?;
+    let wiki = app
+        .create_package(
+            &actor,
+            body(json!({"displayName": "Tango wiki", "description": "Read the Project Tango wiki",
+                        "catalog": {"id": catalog.id}}))?,
+        )
+        .await?;
+    app.add_role_scope(
+        &actor,
+        wiki.id,
+        body(json!({"role": {"originId": format!("Member_{}", wiki_group.id), "originSystem": "AadGroup"}}))?,
+    )
+    .await?;
+    app.create_policy(
+        &actor,
+        body(json!({
+            "displayName": "Fabrikam readers",
+            "description": "Any Fabrikam user; no approval; 30 days",
+            "accessPackage": {"id": wiki.id},
+            "allowedTargetScope": "specificConnectedOrganizationUsers",
+            "specificAllowedTargets": [{"@odata.type": "#microsoft.graph.connectedOrganizationMembers",
+                                        "connectedOrganizationId": org.id}],
+            "expiration": {"type": "afterDuration", "duration": "P30D"},
+            "requestorSettings": {"enableTargetsToSelfAddAccess": true, "enableTargetsToSelfUpdateAccess": true,
+                                  "enableTargetsToSelfRemoveAccess": true},
+            "requestApprovalSettings": {"isApprovalRequiredForAdd": false, "isApprovalRequiredForUpdate": false}
+        }))?,
+    )
+    .await?;
     let (sponsor_token, _) = app
         .create_token(&actor, external.id, vec![TokenScope::ReadWrite], Some("demo: external sponsor".into()))
         .await?;
-    // A partner user asks for the package, answering its question: the request waits for a sponsor.
+    // Pat is the one to play in a browser; Sam has already asked, so Ana has something to approve.
     let pat = app
         .create_user(
             &actor,
@@ -130,14 +194,23 @@ pub async fn seed(app: &App) -> anyhow::Result<Demo> {
         .await?;
     let (partner_token, _) =
         app.create_token(&actor, pat.id, vec![TokenScope::ReadWrite], Some("demo: partner user".into())).await?;
+    let sam = app
+        .create_user(
+            &actor,
+            body(json!({"displayName": "Sam Rivera", "mail": "sam@fabrikam.example", "userType": "Guest",
+                        "externalUserState": "Accepted", "connectedOrganizationId": org.id}))?,
+        )
+        .await?;
+    let (sam_token, _) =
+        app.create_token(&actor, sam.id, vec![TokenScope::ReadWrite], Some("demo: Sam".into())).await?;
     let question = policy.questions[0].id.context("the demo question has an id")?;
-    let pat_actor = Actor::user(app.authenticate(&partner_token).await?, None);
+    let sam_actor = Actor::user(app.authenticate(&sam_token).await?, None);
     let request = app
         .create_assignment_request(
-            &pat_actor,
+            &sam_actor,
             body(json!({"requestType": "userAdd", "assignment": {"accessPackageId": package.id},
                         "justification": "Joining the hardware workstream for the Q3 prototype",
-                        "answers": [{"@odata.type": "#microsoft.graph.accessPackageAnswerString", "value": "Hardware",
+                        "answers": [{"@odata.type": "#microsoft.graph.accessPackageAnswerString", "value": "ws-hardware",
                                      "answeredQuestion": {"id": question}}]}))?,
         )
         .await?;
@@ -147,6 +220,7 @@ pub async fn seed(app: &App) -> anyhow::Result<Demo> {
         sponsor_token,
         partner_token,
         request_id: request.id,
+        wiki_package_id: wiki.id,
         organization_id: org.id,
         catalog_id: catalog.id,
         package_id: package.id,
@@ -181,47 +255,47 @@ Gatehouse demo is running at {base}
   Host organization   Contoso (you are its administrator)
   Connected org       Fabrikam  (fabrikam.example; sponsors: Alex Wilber, internal; Ana Silva, external)
   Catalog             Partner extranet  (enabled, open to external users)
-  Resource            directory group "Cross-Org Team"
-  Access package      Project Tango  (hidden: reachable only by its link)
-  Policy              Fabrikam users, one approval stage by their sponsors, expires after 90 days
+  Access packages     Project Tango  (hidden: reachable only by its link; a sponsor approves; 90 days)
+                      Tango wiki     (listed in My Access; no approval; 30 days)
+  Waiting             Sam Rivera of Fabrikam has asked for Project Tango; Ana can approve it
+
+  My Access link for Project Tango (the link Contoso sends to Fabrikam):
+    {base}/myaccess/packages/{package}?domain_hint=fabrikam.example
+
+Play the partner story in two browser windows (a private window for the second).
+Fabrikam signs in with one-time passcodes; with no SMTP server configured, each code is
+printed in this log ("Your sign-in code is ...").
+  Window 1, Pat (requestor): open the My Access link above and sign in as pat@fabrikam.example.
+    Pick a workstream, say why you need access, accept Contoso's privacy statement, submit.
+    The request page says who can approve it.
+  Window 2, Ana (external sponsor): open {base}/myaccess/approvals and sign in as
+    ana@fabrikam.example. Pat's request (and Sam's) wait there: approve Pat's with a reason.
+  Window 1: Pat's request turns Delivered; My access shows Project Tango until its end date,
+    with Extend and Remove. Tango wiki is under Access packages; Project Tango never is.
+  Administrator, in a browser (one use, {minutes} minutes): {base}/signin/link?code={admin_link}
 
   Ids                 organization {org}, catalog {catalog}
-                      group {group}, package {package}, policy {policy}
-
-  My Access link for Project Tango (share it with Fabrikam users):
-    {base}/myaccess/packages/{package}
+                      group {group}, packages {package} (Tango), {wiki} (wiki), policy {policy}
 
   Administrator token (shown once; keep it secret):
     {admin}
-  Ana Silva's token (external sponsor, approves Fabrikam requests):
-    {sponsor}
-  Pat Partner's token (Fabrikam user; has asked for Project Tango):
-    {partner}
+  Ana Silva's token (external sponsor):  {sponsor}
+  Pat Partner's token (Fabrikam user):   {partner}
 
-  Sign in with a browser:
-    as the administrator (one use, {minutes} minutes):  {base}/signin/link?code={admin_link}
-    as Pat of Fabrikam: open {base}/signin?domain_hint=fabrikam.example and enter pat@fabrikam.example;
-      Fabrikam signs in with one-time passcodes, and without an SMTP server the mail is in this log
-
-  Pat's request {request} awaits a sponsor. Approve it as Ana, then watch it deliver:
+The same through the API:
     curl -s -H "Authorization: Bearer {sponsor}" '{em}/accessPackageAssignmentApprovals/filterByCurrentUser(on=%27approver%27)'
-    curl -s -H "Authorization: Bearer {sponsor}" '{em}/accessPackageAssignmentApprovals/{request}'
     curl -s -X PATCH -H "Authorization: Bearer {sponsor}" -H 'Content-Type: application/json' \
          -d '{{"reviewResult": "Approve", "justification": "Known Fabrikam engineer"}}' \
-         '{em}/accessPackageAssignmentApprovals/{request}/stages/<stage id from the line above>'
-    curl -s -H "Authorization: Bearer {partner}" '{em}/assignments/filterByCurrentUser(on=%27target%27)'
+         '{em}/accessPackageAssignmentApprovals/{request}/stages/<stage id from {em}/accessPackageAssignmentApprovals/{request}>'
     curl -s -H "Authorization: Bearer {admin}" '{base}/v1.0/gatehouse/auditRecords?$filter=targetId%20eq%20%27{request}%27'
-
-Try:
-  export GATEHOUSE_URL={base} GATEHOUSE_TOKEN={admin}
-  gatehouse package show {package}
-  curl -s -H "Authorization: Bearer $GATEHOUSE_TOKEN" '{em}/accessPackages/{package}?$expand=resourceRoleScopes($expand=role,scope),assignmentPolicies'
-  curl -s -H "Authorization: Bearer $GATEHOUSE_TOKEN" "{em}/connectedOrganizations?\$search=%22fabrikam.example%22"
-  curl -s {base}/openapi.json | head
+    export GATEHOUSE_URL={base} GATEHOUSE_TOKEN={admin}
+    gatehouse package show {package}
+    curl -s {base}/openapi.json | head
 
 Press Ctrl-C to stop.
 "#,
         package = demo.package_id,
+        wiki = demo.wiki_package_id,
         org = demo.organization_id,
         catalog = demo.catalog_id,
         group = demo.group_id,
@@ -270,7 +344,17 @@ mod tests {
             app.decide_stage(&Actor::user(sponsor, None), demo.request_id, stage, verdict, None).await.unwrap();
         assert_eq!(decided.state.as_str(), "delivering");
         let text = banner(&demo, "http://127.0.0.1:8080");
-        assert!(text.contains(&format!("http://127.0.0.1:8080/myaccess/packages/{}", demo.package_id)));
+        assert!(text.contains(&format!(
+            "http://127.0.0.1:8080/myaccess/packages/{}?domain_hint=fabrikam.example",
+            demo.package_id
+        )));
+        // Pat may request the listed wiki, never sees the hidden package listed, and may open its link.
+        let pat = Actor::user(app.authenticate(&demo.partner_token).await.unwrap(), None);
+        let listed: Vec<_> = app.requestable_packages(&pat, None).await.unwrap().into_iter().map(|p| p.id).collect();
+        assert_eq!(listed, vec![demo.wiki_package_id]);
+        let offer = app.package_offer(&pat, demo.package_id).await.unwrap();
+        assert!(offer.refusal.is_none() && offer.open_request.is_none() && offer.from_outside, "{offer:?}");
+        assert_eq!(offer.privacy.statement_url.as_deref(), Some("https://contoso.example/privacy"));
         assert!(text.contains(&format!("/signin/link?code={}", demo.admin_link)));
         // The printed link signs the administrator in, once.
         assert!(app.redeem_bootstrap_link(&demo.admin_link, Default::default()).await.is_ok());

@@ -64,6 +64,13 @@ const A_PRIVATE: [u16; 10] = [401, 404, 404, 404, 404, 200, 404, 200, 200, 200];
 const DIR_READ: [u16; 10] = [401, 200, 403, 200, 200, 200, 200, 200, 200, 200];
 const AUDIT: [u16; 10] = [401, 403, 403, 403, 403, 403, 403, 200, 200, 200];
 
+/// A page every signed-in caller sees (a signed-out visitor is sent to sign-in: 303).
+const PAGE: [u16; 10] = [303, 200, 200, 200, 200, 200, 200, 200, 200, 200];
+/// A page about someone else's object: it does not exist for the caller.
+const PAGE_NOT_YOURS: [u16; 10] = [303, 404, 404, 404, 404, 404, 404, 404, 404, 404];
+/// A form post about someone else's object; a read-scope token may not post at all.
+const POST_NOT_YOURS: [u16; 10] = [303, 404, 404, 404, 404, 404, 404, 404, 404, 403];
+
 /// Changing catalog A (or tenant-wide configuration): the administrators get `ok`.
 const fn admins(ok: u16) -> [u16; 10] {
     [401, 403, 403, 403, 403, 403, 403, ok, ok, 403]
@@ -231,6 +238,27 @@ fn table() -> Vec<Row> {
         DELETE "/v1.0/roleManagement/entitlementManagement/roleAssignments/{id}" => admins(404);
 
         GET "/v1.0/gatehouse/auditRecords" => AUDIT;
+
+        // My Access. Package A's policy admits Fabrikam's guests, none of these callers: its
+        // link says "not available to you" (403) and creates nothing.
+        GET "/assets/{file}" => OPEN;
+        GET "/myaccess" => PAGE;
+        GET "/myaccess/packages/{id}" => [303, 403, 403, 403, 403, 403, 403, 403, 403, 403];
+        POST "/myaccess/packages/{id}" => [303, 403, 403, 403, 403, 403, 403, 403, 403, 403];
+        GET "/myaccess/requests" => PAGE;
+        // Ana's delivered request: as through the API, its catalog's readers and the administrators see it.
+        GET "/myaccess/requests/{id}" => [303, 404, 404, 404, 404, 200, 404, 200, 200, 200];
+        POST "/myaccess/requests/{id}/cancel" => [303, 404, 404, 404, 404, 403, 404, 409, 409, 403];
+        GET "/myaccess/access" => PAGE;
+        // Ana's assignment: only she may extend or remove it.
+        GET "/myaccess/access/{id}/extend" => PAGE_NOT_YOURS;
+        POST "/myaccess/access/{id}/extend" => POST_NOT_YOURS;
+        GET "/myaccess/access/{id}/remove" => PAGE_NOT_YOURS;
+        POST "/myaccess/access/{id}/remove" => POST_NOT_YOURS;
+        GET "/myaccess/approvals" => PAGE;
+        // Bob approved Ana's request; nobody here is its approver.
+        GET "/myaccess/approvals/{id}" => PAGE_NOT_YOURS;
+        POST "/myaccess/approvals/{id}" => POST_NOT_YOURS;
     }
 }
 
@@ -434,6 +462,12 @@ fn fill(method: &Method, template: &str, f: &Fx) -> String {
         f.assignment.clone()
     } else if template.starts_with(em!("/assignmentPolicies/")) {
         f.policy.clone()
+    } else if template.starts_with("/myaccess/packages/") {
+        f.package.clone()
+    } else if template.starts_with("/myaccess/requests/") || template.starts_with("/myaccess/approvals/") {
+        f.request.clone()
+    } else if template.starts_with("/myaccess/access/") {
+        f.assignment.clone()
     } else if template.starts_with("/v1.0/users/") || template.starts_with("/v1.0/directoryObjects/") {
         if deleting {
             missing.clone()
@@ -487,6 +521,8 @@ async fn authorization_matrix(s: TestServer) {
         .collect();
     assert!(stale.is_empty(), "matrix rows for routes that no longer exist: {stale:#?}");
 
+    // Pages answer a signed-out visitor with a redirect to sign-in: see it, do not follow it.
+    let pages = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut failures = Vec::new();
     for row in &table {
         let mut open_statuses = Vec::new();
@@ -494,7 +530,18 @@ async fn authorization_matrix(s: TestServer) {
             let path = fill(&row.method, row.path, &f);
             let body = row.body.map(|b| ("application/json", serde_json::to_vec(&b(&f, r)).unwrap()));
             let before = s.audit_count().await;
-            let reply = s.raw(row.method.clone(), &path, token.as_deref(), body).await;
+            let reply = if row.path.starts_with("/myaccess") {
+                let mut req = pages.request(row.method.clone(), s.url(&path));
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                if let Some((content_type, bytes)) = body {
+                    req = req.header("content-type", content_type).body(bytes);
+                }
+                s.send(req).await
+            } else {
+                s.raw(row.method.clone(), &path, token.as_deref(), body).await
+            };
             let got = reply.status.as_u16();
             let who = ROLES[r];
             if row.expect == OPEN {

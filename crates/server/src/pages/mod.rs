@@ -156,9 +156,18 @@ impl IntoResponse for PageError {
 }
 
 /// 303 to the sign-in page, coming back to `here` (a local path) afterwards.
+/// A package link's `?domain_hint=` is passed on, so that a partner with its own identity
+/// provider goes straight there.
 pub fn sign_in_redirect(here: &str) -> Response {
     let back = crate::sign_in::cookie::safe_return_to(Some(here));
-    let to = format!("/signin?return_to={}", percent_encoding::utf8_percent_encode(&back, QUERY_VALUE));
+    let enc = |v: &str| percent_encoding::utf8_percent_encode(v, QUERY_VALUE).to_string();
+    let mut to = format!("/signin?return_to={}", enc(&back));
+    let hint = back.split_once('?').and_then(|(_, q)| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "domain_hint").map(|(_, v)| v.into_owned())
+    });
+    if let Some(hint) = hint.filter(|h| !h.is_empty() && h.len() <= 253) {
+        to.push_str(&format!("&domain_hint={}", enc(&hint)));
+    }
     (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
 }
 
@@ -198,4 +207,27 @@ pub const INVALID: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 /// A GUID from the path, or the not-found page.
 pub fn path_id(raw: &str, what: &str) -> Result<uuid::Uuid, PageError> {
     raw.parse().map_err(|_| PageError::not_found(format!("There is no {what} at this address.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_comes_back_here_and_keeps_the_domain_hint() {
+        let r = sign_in_redirect("/myaccess/packages/1?domain_hint=fabrikam.example");
+        let to = r.headers()[LOCATION].to_str().unwrap();
+        assert_eq!(
+            to,
+            "/signin?return_to=/myaccess/packages/1%3Fdomain_hint%3Dfabrikam.example&domain_hint=fabrikam.example"
+        );
+        let r = sign_in_redirect("https://evil.example/");
+        assert_eq!(r.headers()[LOCATION], "/signin?return_to=/");
+    }
+
+    #[test]
+    fn service_messages_become_sentences() {
+        assert_eq!(sentence("a request is already open"), "A request is already open.");
+        assert_eq!(sentence("Done!"), "Done!");
+    }
 }
