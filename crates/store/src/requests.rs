@@ -142,7 +142,8 @@ pub async fn update(conn: &mut Tx, r: &AssignmentRequest) -> Result<()> {
     .bind(r.completed_date_time.as_ref().map(ts))
     .execute(&mut *conn)
     .await?;
-    write_assignees(conn, r).await
+    write_assignees(conn, r).await?;
+    write_decisions(conn, r).await
 }
 
 pub async fn get(conn: &mut Tx, id: Uuid) -> Result<Option<AssignmentRequest>> {

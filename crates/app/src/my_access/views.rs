@@ -88,51 +88,63 @@ impl AssignmentView {
     }
 }
 
+/// A user as the pages name them.
+#[derive(Clone)]
+struct Who {
+    name: String,
+    mail: Option<String>,
+    organization: Option<Uuid>,
+}
+
 /// Names, packages and policies already loaded during one page's reads.
 #[derive(Default)]
 struct Lookups {
-    names: HashMap<Uuid, Option<(String, Option<String>, Option<Uuid>)>>,
+    users: HashMap<Uuid, Option<Who>>,
     organizations: HashMap<Uuid, Option<String>>,
     packages: HashMap<Uuid, Option<AccessPackage>>,
     policies: HashMap<Uuid, Option<AssignmentPolicy>>,
 }
 
 impl Lookups {
-    /// Display name, mail and connected organization of a user.
-    async fn user(&mut self, conn: &mut Conn, id: Uuid) -> Result<Option<(String, Option<String>, Option<Uuid>)>> {
-        if !self.names.contains_key(&id) {
-            let u = directory::get_user(conn, id).await?;
-            self.names.insert(id, u.map(|u| (u.display_name, u.mail, u.connected_organization_id)));
+    async fn user(&mut self, conn: &mut Conn, id: Uuid) -> Result<Option<Who>> {
+        if let Some(known) = self.users.get(&id) {
+            return Ok(known.clone());
         }
-        Ok(self.names[&id].clone())
+        let u = directory::get_user(conn, id).await?;
+        let who = u.map(|u| Who { name: u.display_name, mail: u.mail, organization: u.connected_organization_id });
+        self.users.insert(id, who.clone());
+        Ok(who)
     }
 
     async fn name(&mut self, conn: &mut Conn, id: Uuid) -> Result<Option<String>> {
-        Ok(self.user(conn, id).await?.map(|u| u.0))
+        Ok(self.user(conn, id).await?.map(|u| u.name))
     }
 
     async fn organization(&mut self, conn: &mut Conn, id: Uuid) -> Result<Option<String>> {
-        if !self.organizations.contains_key(&id) {
-            let o = connected_organizations::get(conn, id).await?;
-            self.organizations.insert(id, o.map(|o| o.display_name));
+        if let Some(known) = self.organizations.get(&id) {
+            return Ok(known.clone());
         }
-        Ok(self.organizations[&id].clone())
+        let name = connected_organizations::get(conn, id).await?.map(|o| o.display_name);
+        self.organizations.insert(id, name.clone());
+        Ok(name)
     }
 
     async fn package(&mut self, conn: &mut Conn, id: Uuid) -> Result<Option<AccessPackage>> {
-        if !self.packages.contains_key(&id) {
-            let p = access_packages::get(conn, id).await?;
-            self.packages.insert(id, p);
+        if let Some(known) = self.packages.get(&id) {
+            return Ok(known.clone());
         }
-        Ok(self.packages[&id].clone())
+        let p = access_packages::get(conn, id).await?;
+        self.packages.insert(id, p.clone());
+        Ok(p)
     }
 
     async fn policy(&mut self, conn: &mut Conn, id: Uuid) -> Result<Option<AssignmentPolicy>> {
-        if !self.policies.contains_key(&id) {
-            let p = policies::get(conn, id).await?;
-            self.policies.insert(id, p);
+        if let Some(known) = self.policies.get(&id) {
+            return Ok(known.clone());
         }
-        Ok(self.policies[&id].clone())
+        let p = policies::get(conn, id).await?;
+        self.policies.insert(id, p.clone());
+        Ok(p)
     }
 
     async fn request(&mut self, conn: &mut Conn, r: AssignmentRequest) -> Result<RequestView> {
@@ -168,7 +180,7 @@ impl Lookups {
             None => None,
         };
         let (target_name, target_mail, org) = match target {
-            Some((name, mail, org)) => (name, mail, org),
+            Some(who) => (who.name, who.mail, who.organization),
             None => (
                 r.target_email.clone().unwrap_or_else(|| "someone no longer in the directory".into()),
                 r.target_email.clone(),
