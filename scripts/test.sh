@@ -83,13 +83,31 @@ ensure_node_peers() {
   if [ -d "$dir/node_modules/oidc-provider" ] && cmp -s "$lock" "$dir/package-lock.json"; then
     return
   fi
-  echo "installing the Node test peers (oidc-provider) into $dir"
+  echo "installing the Node test peers (oidc-provider, playwright-core, @axe-core/playwright) into $dir"
   mkdir -p "$dir"
   cp crates/testkit/peers/package.json "$lock" "$dir/"
   npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
 }
 
+# Headless Chromium for the browser suite: Debian's package (playwright-core drives it; its own
+# browser download cannot work offline and is never used).
+ensure_chromium() {
+  if [ -n "${GATEHOUSE_TEST_CHROMIUM:-}" ]; then
+    return
+  fi
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "installing Chromium (apt-get install chromium)"
+    apt_install chromium || true
+  fi
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "Chromium is missing and could not be installed: install Debian's chromium package" \
+      "(or set GATEHOUSE_TEST_CHROMIUM to a Chromium binary) and run this again" >&2
+    exit 1
+  fi
+}
+
 ensure_postgres
+ensure_chromium
 mkdir -p target
 ensure_test_peers
 ensure_node_peers

@@ -1,5 +1,6 @@
 //! Setups many scenarios share, built through the API like an administrator would.
 
+pub mod extranet;
 pub mod partner;
 
 use serde_json::{json, Value};

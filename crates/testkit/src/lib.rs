@@ -57,6 +57,7 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub backend: Backend,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    workers_stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
     pg_database: Option<String>,
 }
@@ -163,6 +164,7 @@ where
         http: reqwest::Client::new(),
         backend,
         shutdown: Some(tx),
+        workers_stop: None,
         _dir: dir,
         pg_database,
     };
@@ -236,6 +238,17 @@ impl TestServer {
             .expect("workers finish");
     }
 
+    /// Run the workers in the background, as `gatehouse serve` does, until the server is
+    /// dropped (for browser tests, which wait on delivery like a person would).
+    pub fn start_workers(&mut self, mailer: Arc<dyn gatehouse_workers::Mailer>) {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let workers = gatehouse_workers::Workers::new(self.app.clone(), mailer);
+        tokio::spawn(workers.run(std::time::Duration::from_millis(200), async {
+            let _ = rx.await;
+        }));
+        self.workers_stop = Some(tx);
+    }
+
     /// Run the workers with a given mailer (e.g. SMTP to a test server).
     pub async fn run_workers_with(&self, mailer: Arc<dyn gatehouse_workers::Mailer>) {
         gatehouse_workers::Workers::new(self.app.clone(), mailer).run_until_idle().await.expect("workers finish");
@@ -256,6 +269,9 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        if let Some(tx) = self.workers_stop.take() {
+            let _ = tx.send(());
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

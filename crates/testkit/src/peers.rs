@@ -74,6 +74,11 @@ impl SmtpSink {
         SmtpSink { port, dir, child }
     }
 
+    /// Where received messages land (one JSON file each: from, to, data), for peers that read mail.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn settings(&self) -> gatehouse_workers::SmtpSettings {
         Self::settings_for_port(self.port)
     }
@@ -463,4 +468,45 @@ impl Drop for OidcPeer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The Chromium the browser suite drives: `GATEHOUSE_TEST_CHROMIUM`, else Debian's.
+pub fn chromium() -> PathBuf {
+    std::env::var_os("GATEHOUSE_TEST_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+const BROWSER_HINT: &str = "run scripts/test.sh, which installs Debian's chromium and the Node test peers \
+     (playwright-core and @axe-core/playwright, pinned in crates/testkit/peers/package.json) into target/test-peers/node \
+     (or set GATEHOUSE_TEST_CHROMIUM / GATEHOUSE_TEST_NODE_MODULES)";
+
+/// Run a browser scenario of `peers/browser/` in headless Chromium (playwright-core). The
+/// script gets `config` as JSON on its command line, prints one JSON line per finding, and
+/// exits non-zero when a check fails; returns its last JSON line. Missing Chromium or
+/// packages fail with what to install, never skip.
+pub fn run_browser(scenario: &str, config: &serde_json::Value) -> serde_json::Value {
+    let chromium = chromium();
+    assert!(chromium.exists(), "{} is missing: {BROWSER_HINT}", chromium.display());
+    let modules = node_modules();
+    for package in ["playwright-core", "@axe-core/playwright"] {
+        assert!(modules.join(package).join("package.json").exists(), "{package} is not installed: {BROWSER_HINT}");
+    }
+    let script = script("browser").join("my_access.mjs");
+    let out = Command::new(node())
+        .arg(&script)
+        .arg(scenario)
+        .arg(config.to_string())
+        .env("NODE_PATH", &modules)
+        .env("GATEHOUSE_TEST_CHROMIUM", &chromium)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start Node ({e}): {BROWSER_HINT}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    assert!(out.status.success(), "browser scenario '{scenario}' failed ({}); its output is above", out.status);
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("browser scenario '{scenario}' printed no JSON result"))
 }

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use gatehouse_app::my_access::views::AssignmentView;
+use gatehouse_app::my_access::views::{AssignmentView, RequestView};
 use gatehouse_app::AppError;
 use gatehouse_domain::request::RequestSchedule;
 use gatehouse_domain::request_input::NewAssignmentRequest;
@@ -79,6 +79,19 @@ struct ExtendPage {
     error: Option<String>,
     justification_error: Option<String>,
     end_error: Option<String>,
+    /// The answers of the request that granted the access, sent again with the extension.
+    answers: Vec<(String, String)>,
+}
+
+/// The answers given when the access was granted: an extension is asked under the same
+/// policy, whose questions need answers again (the person should not have to retype them).
+async fn earlier_answers(s: &AppState, v: &Viewer, view: &AssignmentView) -> Result<Option<RequestView>, PageError> {
+    let Some(rid) = view.assignment.request_id else { return Ok(None) };
+    match s.app.request_view(&v.actor(), rid).await {
+        Ok(r) => Ok(Some(r)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn extend_page(
@@ -93,6 +106,8 @@ async fn extend_page(
         view.policy.as_ref().ok_or_else(|| PageError::not_found("This assignment's policy no longer exists."))?;
     let now = s.app.clock.now();
     let [error, justification_error, end_error] = errors;
+    let earlier = earlier_answers(s, v, view).await?;
+    let answers = earlier.as_ref().map(|r| super::requests::answers(r, &v.languages)).unwrap_or_default();
     let page = ExtendPage {
         chrome: chrome(s, v, "access").await?,
         a: row(view),
@@ -107,6 +122,7 @@ async fn extend_page(
         error,
         justification_error,
         end_error,
+        answers,
     };
     render(status, &page)
 }
@@ -135,8 +151,14 @@ pub async fn extend_form(State(s): State<AppState>, v: Viewer, Path(id): Path<St
 pub async fn extend(State(s): State<AppState>, v: Viewer, Path(id): Path<String>, body: Bytes) -> PageResult {
     let view = extendable(&s, &v, &id).await?;
     let f = FormData::parse(&body);
+    let earlier = earlier_answers(&s, &v, &view).await?;
+    let answers: Vec<serde_json::Value> = earlier
+        .iter()
+        .flat_map(|r| r.request.answers.iter())
+        .map(|a| json!({"value": a.value, "displayValue": a.display_value, "answeredQuestion": {"id": a.question_id}}))
+        .collect();
     let mut request = json!({"requestType": "userUpdate", "assignment": {"id": view.assignment.id},
-        "justification": f.raw("justification").unwrap_or("").trim()});
+        "justification": f.raw("justification").unwrap_or("").trim(), "answers": answers});
     if let Some(end) = f.get("end") {
         let Some(end) = when::end_of(end) else {
             let e = Some("Enter the date as year-month-day, for example 2027-01-31.".to_owned());
@@ -197,5 +219,19 @@ pub async fn remove(State(s): State<AppState>, v: Viewer, Path(id): Path<String>
         serde_json::from_value(json!({"requestType": "userRemove", "assignment": {"id": view.assignment.id}}))
             .map_err(|e| PageError::bad_request(e.to_string()))?;
     let r = s.app.create_assignment_request(&v.actor(), input).await?;
+    // A guest who gave up their last access may be blocked by the external-user lifecycle
+    // in the same transaction, which ends this session: say so rather than show sign-in.
+    if !s.app.get_user(v.principal.user_id).await?.account_enabled {
+        let page = crate::sign_in::handlers::MessagePage {
+            title: "Your access was removed",
+            message: &format!(
+                "{} is removed. You hold no other access here, so your guest account is closed and you are signed out.",
+                row(&view).package
+            ),
+            error: false,
+            link: Some(("/signin", "Sign in again to ask for access")),
+        };
+        return render(StatusCode::OK, &page);
+    }
     see_other(&format!("/myaccess/requests/{}", r.id))
 }
