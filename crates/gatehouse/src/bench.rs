@@ -13,6 +13,7 @@
 mod baseline;
 mod expiry;
 mod fixture;
+mod my_access;
 mod pipeline;
 mod report;
 
@@ -56,6 +57,12 @@ pub struct BenchArgs {
     /// database there and drops it at the end.
     #[arg(long, env = "GATEHOUSE_TEST_POSTGRES_URL", default_value = DEFAULT_POSTGRES_URL)]
     postgres_url: String,
+    /// Access packages in the catalog of the My Access scenario [default: 10000; 1000 with --quick].
+    #[arg(long)]
+    packages: Option<usize>,
+    /// How many of them admit its guest [default: 100; 20 with --quick].
+    #[arg(long)]
+    admitting: Option<usize>,
     /// Small sizes, for a smoke run (explicit sizes still win).
     #[arg(long)]
     quick: bool,
@@ -71,6 +78,8 @@ pub struct Params {
     pub concurrency: usize,
     pub assignments: usize,
     pub expiring: usize,
+    pub packages: usize,
+    pub admitting: usize,
     /// The connection pool, as `gatehouse serve` configures it by default.
     pub pool: u32,
 }
@@ -85,6 +94,8 @@ impl BenchArgs {
             concurrency: self.concurrency,
             assignments: pick(self.assignments, 20_000, 1_000_000),
             expiring: pick(self.expiring, 2000, 100_000),
+            packages: pick(self.packages, 1000, 10_000),
+            admitting: pick(self.admitting, 20, 100),
             pool: self.pool.unwrap_or(crate::config::Config::default().database_max_connections),
         };
         anyhow::ensure!(p.requests > 0, "--requests must be at least 1");
@@ -92,6 +103,10 @@ impl BenchArgs {
         anyhow::ensure!(p.pool > 0, "--pool must be at least 1");
         anyhow::ensure!(p.expiring > 0, "--expiring must be at least 1");
         anyhow::ensure!(p.expiring <= p.assignments, "--expiring cannot exceed --assignments");
+        anyhow::ensure!(
+            p.admitting >= 1 && p.admitting + 2 <= p.packages,
+            "--admitting must be 1 to --packages minus 2"
+        );
         Ok(p)
     }
 }
@@ -279,5 +294,23 @@ async fn scenarios(backend: BackendChoice, store: Store, p: Params) -> anyhow::R
     row.failures = sweep.failures.clone();
     report.rows.push(row);
     report.notes.push(format!("expiry sweep: {}", sweep.phases));
+
+    progress(format!("{}: (e) My Access home, {} of {} packages", report.backend, p.admitting, p.packages));
+    let home = my_access::run(&app, &store, p.packages, p.admitting).await?;
+    report.setup(&format!("load {} packages", home.packages), home.load);
+    let label = format!("My Access home ({} of {})", home.admitting, home.packages);
+    let samples = my_access::SAMPLES;
+    let mut row = Row::new(&label, samples, home.total);
+    row.baseline = Some(samples as f64 / secs(home.base_total));
+    row.latency = Some((home.p50, home.p99));
+    row.failures = home.failures.clone();
+    report.rows.push(row);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let goal = if home.p99 < Duration::from_millis(50) { "met" } else { "NOT met" };
+    report.notes.push(format!(
+        "{label}: a guest's GET /myaccess over loopback, {samples} in a row: p50 {:.2} ms, p99 {:.2} ms (goal p99 < 50 ms: {goal}); \
+         floor, the listed packages read by id in one SQL query: p50 {:.3} ms, p99 {:.3} ms",
+        ms(home.p50), ms(home.p99), ms(home.base_p50), ms(home.base_p99)
+    ));
     Ok(report)
 }

@@ -1,12 +1,12 @@
-//! `gatehouse bench` keeps working: a tiny run of the real binary on SQLite prints the three
+//! `gatehouse bench` keeps working: a tiny run of the real binary on SQLite prints the four
 //! scenario rows with positive numbers and passes its own checks.
 
 use std::process::Command;
 
-/// The numeric columns of a table row: n, seconds, per second, baseline/s, ratio, check.
+/// The numeric columns of a table row: n, seconds, per second, baseline/s, ratio, p50/p99, check.
 fn columns(line: &str) -> Vec<&str> {
     let words: Vec<&str> = line.split_whitespace().collect();
-    words[words.len() - 6..].to_vec()
+    words[words.len() - 7..].to_vec()
 }
 
 fn positive(row: &str, value: &str) {
@@ -15,10 +15,10 @@ fn positive(row: &str, value: &str) {
 }
 
 #[test]
-fn a_quick_bench_prints_three_checked_rows() {
+fn a_quick_bench_prints_four_checked_rows() {
     let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args(["bench", "--quick", "--backend", "sqlite", "--requests", "50", "--assignments", "2000"])
-        .args(["--expiring", "200", "--concurrency", "8"])
+        .args(["--expiring", "200", "--concurrency", "8", "--packages", "300", "--admitting", "10"])
         .output()
         .expect("run gatehouse bench");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -28,6 +28,7 @@ fn a_quick_bench_prints_three_checked_rows() {
         ("auto-approve (HTTP", "50", true),
         ("one-stage approval", "50", true),
         ("expiry sweep (200 of 2000)", "200", false),
+        ("My Access home (10 of 300)", "200", true),
     ] {
         let row = stdout
             .lines()
@@ -41,7 +42,12 @@ fn a_quick_bench_prints_three_checked_rows() {
             positive(row, c[3]);
             positive(row, c[4]);
         }
-        assert_eq!(c[5], "ok", "{row}");
+        assert_eq!(c[6], "ok", "{row}");
+        if scenario.starts_with("My Access") {
+            let (p50, p99) = c[5].split_once('/').unwrap_or_else(|| panic!("no p50/p99 in: {row}"));
+            positive(row, p50);
+            positive(row, p99);
+        }
     }
     assert!(!stdout.contains("CHECK FAILED"), "{stdout}");
 }

@@ -23,7 +23,7 @@ const STALL: Duration = Duration::from_secs(120);
 
 /// The HTTP server and the workers, as `gatehouse serve` runs them, in this process.
 pub struct Server {
-    base: String,
+    pub base: String,
     http: reqwest::Client,
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,

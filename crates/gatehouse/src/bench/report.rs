@@ -12,12 +12,21 @@ pub struct Row {
     pub seconds: f64,
     /// The plain-SQL baseline's requests per second, where there is one.
     pub baseline: Option<f64>,
+    /// p50 and p99 of each operation, for the latency scenarios.
+    pub latency: Option<(Duration, Duration)>,
     pub failures: Vec<String>,
 }
 
 impl Row {
     pub fn new(scenario: &str, n: usize, total: Duration) -> Row {
-        Row { scenario: scenario.to_owned(), n, seconds: secs(total), baseline: None, failures: Vec::new() }
+        Row {
+            scenario: scenario.to_owned(),
+            n,
+            seconds: secs(total),
+            baseline: None,
+            latency: None,
+            failures: Vec::new(),
+        }
     }
 
     fn per_second(&self) -> Option<f64> {
@@ -58,8 +67,8 @@ pub fn render(reports: &[BackendReport], p: Params, elapsed: Duration) -> String
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<9} {:<width$}  {:>8}  {:>9}  {:>11}  {:>11}  {:>6}  check",
-        "backend", "scenario", "n", "seconds", "per second", "baseline/s", "ratio"
+        "{:<9} {:<width$}  {:>8}  {:>9}  {:>11}  {:>11}  {:>6}  {:>15}  check",
+        "backend", "scenario", "n", "seconds", "per second", "baseline/s", "ratio", "p50/p99 ms"
     );
     for report in reports {
         for row in &report.rows {
@@ -69,9 +78,13 @@ pub fn render(reports: &[BackendReport], p: Params, elapsed: Duration) -> String
                 _ => "-".to_owned(),
             };
             let check = if row.failures.is_empty() { "ok" } else { "FAILED" };
+            let latency = row.latency.map_or_else(
+                || "-".to_owned(),
+                |(p50, p99)| format!("{:.1}/{:.1}", p50.as_secs_f64() * 1000.0, p99.as_secs_f64() * 1000.0),
+            );
             let _ = writeln!(
                 out,
-                "{:<9} {:<width$}  {:>8}  {:>9.2}  {:>11}  {:>11}  {:>6}  {check}",
+                "{:<9} {:<width$}  {:>8}  {:>9.2}  {:>11}  {:>11}  {:>6}  {latency:>15}  {check}",
                 report.backend,
                 row.scenario,
                 row.n,
