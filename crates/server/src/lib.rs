@@ -1,6 +1,7 @@
-//! The HTTP edge of Gatehouse: the Graph-compatible JSON API, health, metrics and OpenAPI.
-//! Handlers in [`api`] parse, call one application service, and render; [`routes`] is the
-//! single table of routes and permissions; [`authz`] enforces it.
+//! The HTTP edge of Gatehouse: the Graph-compatible JSON API, the web pages (My Access),
+//! sign-in, health, metrics and OpenAPI. Handlers in [`api`] and [`pages`] parse, call one
+//! application service, and render; [`routes`] is the single table of routes and permissions;
+//! [`authz`] enforces it.
 
 pub mod api;
 pub mod authz;

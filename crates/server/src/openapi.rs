@@ -32,6 +32,37 @@ fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ODataError"}}}})
 }
 
+/// A web page: HTML, forms posted url-encoded, a signed-out visitor sent to sign-in.
+fn page_operation(spec: &RouteSpec, params: Vec<Value>) -> Value {
+    let html = |d: &str| json!({"description": d, "content": {"text/html": {"schema": {"type": "string"}}}});
+    let mut responses = Map::new();
+    match spec.status {
+        303 => responses.insert("303".into(), json!({"description": "Done; see the page that shows the result"})),
+        _ => responses.insert(spec.status.to_string(), html("The page")),
+    };
+    if spec.permission != gatehouse_domain::principal::Permission::Anonymous {
+        responses.insert(
+            "303".into(),
+            json!({"description": "Done, or not signed in: to the result, or to /signin and back"}),
+        );
+        responses.insert("403".into(), html("Not allowed, not available to you, or a form without its CSRF token"));
+        responses.insert("404".into(), html("No such object, or not yours"));
+        if spec.method == axum::http::Method::POST {
+            responses.insert("422".into(), html("The form again, with the errors next to their fields"));
+        }
+    }
+    let mut op = json!({
+        "operationId": spec.operation_id, "summary": spec.summary, "tags": [spec.tag],
+        "parameters": params, "responses": responses,
+        "x-gatehouse-permission": format!("{:?}", spec.permission),
+    });
+    if spec.method == axum::http::Method::POST {
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}});
+    }
+    op
+}
+
 fn operation(spec: &RouteSpec) -> Value {
     let mut params: Vec<Value> = spec
         .path
@@ -41,6 +72,9 @@ fn operation(spec: &RouteSpec) -> Value {
         .collect();
     if spec.method == axum::http::Method::GET && spec.operation_id.starts_with("list") {
         params.extend(ODATA_PARAMS.iter().map(|(n, d)| json!({"name": n, "in": "query", "required": false, "description": d, "schema": {"type": "string"}})));
+    }
+    if spec.page {
+        return page_operation(spec, params);
     }
     let mut responses = Map::new();
     let ok = match spec.status {
