@@ -225,6 +225,25 @@ const scenarios = {
     check((await pat.locator(".error").count()) >= 3, "the question, the justification and the privacy box are marked");
     check((await auditCount()) === before, "a refused form writes nothing");
     await visit(pat, "pat-package-errors");
+    // Keyboard only: Tab reaches the submit button, and focus is visible on the way.
+    await pat.locator("body").focus();
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await pat.keyboard.press("Tab");
+      const focused = await pat.evaluate(() => {
+        const e = document.activeElement;
+        const style = getComputedStyle(e);
+        return { text: e.innerText || "", outline: style.outlineStyle, shadow: style.boxShadow };
+      });
+      check(focused.outline !== "none" || focused.shadow !== "none", `focus is visible on ${JSON.stringify(focused)}`);
+      reached = focused.text.trim() === "Submit request";
+    }
+    check(reached, "the submit button is reachable with Tab");
+    // Phone width: one column, nothing to scroll sideways.
+    await pat.setViewportSize({ width: 360, height: 780 });
+    check(await pat.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no sideways scrolling at 360 px");
+    await visit(pat, "pat-package-phone");
+    await pat.setViewportSize({ width: 1100, height: 900 });
     await pat.getByLabel("Gerätebau").check();
     await pat.getByLabel(/^Why do you need this access/).fill("Joining the hardware workstream for the Q3 prototype");
     await pat.getByLabel(/I accept Contoso's privacy statement/).check();
