@@ -35,16 +35,20 @@ pub async fn candidates(conn: &mut Tx, reach: &PolicyReach, search: Option<&str>
     let scopes: Vec<Param> = reach.scopes.iter().map(|s| Param::Text(s.as_str().to_owned())).collect();
     let named: Vec<Param> = reach.named.iter().map(|id| Param::Text(id.to_string())).collect();
     // One condition over two lists: build it by hand so that either list may be empty.
+    // A UNION of two index lookups, not an OR over the join: an OR would read every policy.
     let mut either = Vec::new();
     let mut params = w.params.clone();
     let scope_ph = placeholders(scopes, &mut params);
     if !scope_ph.is_empty() {
-        either.push(format!("pol.allowed_target_scope IN ({})", scope_ph.join(", ")));
+        either.push(format!(
+            "SELECT id FROM assignment_policies WHERE allowed_target_scope IN ({})",
+            scope_ph.join(", ")
+        ));
     }
     let named_ph = placeholders(named, &mut params);
     if !named_ph.is_empty() {
         either.push(format!(
-            "pol.id IN (SELECT policy_id FROM assignment_policy_targets WHERE target_id IN ({}))",
+            "SELECT policy_id FROM assignment_policy_targets WHERE target_id IN ({})",
             named_ph.join(", ")
         ));
     }
@@ -53,9 +57,9 @@ pub async fn candidates(conn: &mut Tx, reach: &PolicyReach, search: Option<&str>
     }
     let mut sql = format!(
         "SELECT pol.* FROM assignment_policies pol JOIN access_packages p ON p.id = pol.access_package_id
-         JOIN catalogs c ON c.id = p.catalog_id WHERE {} AND ({})",
+         JOIN catalogs c ON c.id = p.catalog_id WHERE {} AND pol.id IN ({})",
         w.clause(),
-        either.join(" OR ")
+        either.join(" UNION ")
     );
     if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
         params.push(Param::Text(format!("%{}%", escape_like(&term.to_lowercase()))));

@@ -3,6 +3,7 @@
 //! backends: what each page shows, that forms refuse bad input next to the field and write
 //! nothing, that choices never show their stored values, CSRF, htmx fragments, headers.
 
+use gatehouse_app::Clock;
 use gatehouse_testkit::fixtures::partner::{id, stage, world, Person, World};
 use gatehouse_testkit::web::{Page, Web};
 use gatehouse_testkit::{both_backends, json, TestServer, EM};
@@ -414,7 +415,48 @@ async fn every_response_carries_the_security_headers(s: TestServer) {
     assert!(css.headers.contains_key("etag"));
 }
 
+async fn several_policies_let_the_person_choose_and_dates_when_allowed(s: TestServer) {
+    let w = world(&s).await;
+    let org = json!([{"@odata.type": "#microsoft.graph.connectedOrganizationMembers", "connectedOrganizationId": w.org}]);
+    let short = s
+        .add_policy(&w.package, json!({"displayName": "Short visit", "allowedTargetScope": "specificConnectedOrganizationUsers",
+            "specificAllowedTargets": org, "expiration": {"type": "afterDuration", "duration": "P7D"},
+            "requestorSettings": {"enableTargetsToSelfAddAccess": true, "allowCustomAssignmentSchedule": true}}))
+        .await;
+    s.add_policy(&w.package, json!({"displayName": "Any partner", "allowedTargetScope": "allExternalUsers",
+        "requestorSettings": {"enableTargetsToSelfAddAccess": true}}))
+        .await;
+    let ana = Web::signed_in(&s, uid(&w.ana)).await;
+    let path = format!("/myaccess/packages/{}", w.package);
+    let page = ana.get(&path).await;
+    let d = doc(&page);
+    every_control_is_labelled(&d);
+    // The most specific policy comes first and is preselected; choosing is a plain GET form.
+    let radios = select(&d, "form[method=get] input[type=radio][name=policy]");
+    assert_eq!(radios.len(), 2, "{}", page.html);
+    assert_eq!(radios[0].value().attr("value"), Some(short.as_str()));
+    assert!(radios[0].value().attr("checked").is_some());
+    assert!(text(&select(&d, "form[method=get]")[0]).contains("Access lasts 7 days."));
+    let form = ana.get(&format!("{path}?policy={short}")).await;
+    let d = doc(&form);
+    assert_eq!(select(&d, "input[name=policy][type=hidden]")[0].value().attr("value"), Some(short.as_str()));
+    assert_eq!(select(&d, "input[type=date]").len(), 2, "this policy lets requestors choose dates");
+    let csrf = form.csrf();
+    let before = s.audit_count().await;
+    let bad = ana.post(&path, &[("csrf", &csrf), ("policy", &short), ("end", "31/12/2026"), ("accept_privacy", "yes")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("Enter dates as year-month-day"), "{}", bad.html);
+    assert_eq!(s.audit_count().await, before);
+    let end = (s.clock.now() + chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
+    let ok = ana.post(&path, &[("csrf", &csrf), ("policy", &short), ("end", &end), ("accept_privacy", "yes")]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let r = &requests_of(&s, &w.ana).await[0];
+    assert_eq!(r["schedule"]["expiration"]["type"], "afterDateTime", "{r}");
+    assert!(r["schedule"]["expiration"]["endDateTime"].as_str().unwrap().starts_with(&format!("{end}T23:59:59")), "{r}");
+}
+
 both_backends!(
+    several_policies_let_the_person_choose_and_dates_when_allowed,
     the_package_link_asks_the_policys_questions,
     wrong_fields_come_back_next_to_themselves_and_write_nothing,
     the_link_says_why_it_is_not_available,

@@ -9,6 +9,8 @@ CREATE TABLE assignment_policy_targets (
     PRIMARY KEY (policy_id, target_id)
 );
 CREATE INDEX assignment_policy_targets_target ON assignment_policy_targets (target_id);
+-- The broad scopes (all members, all external users, …) are looked up by scope.
+CREATE INDEX assignment_policies_scope ON assignment_policies (allowed_target_scope);
 
 INSERT INTO assignment_policy_targets (policy_id, target_id)
 SELECT DISTINCT p.id, COALESCE(json_extract(t.value, '$.userId'), json_extract(t.value, '$.groupId'),

@@ -127,17 +127,26 @@ async fn extend_page(
     render(status, &page)
 }
 
-async fn extendable(s: &AppState, v: &Viewer, id: &str) -> Result<AssignmentView, PageError> {
+/// One of the caller's own assignments, if its policy allows `may`; else a page saying why.
+async fn own(
+    s: &AppState,
+    v: &Viewer,
+    id: &str,
+    may: fn(&AssignmentView) -> bool,
+    title: &'static str,
+    why: &str,
+) -> Result<AssignmentView, PageError> {
     let id = path_id(id, "assignment")?;
     let view = s.app.my_assignment(&v.actor(), id).await?;
-    if !view.can_extend() {
-        return Err(PageError::Message {
-            status: StatusCode::CONFLICT,
-            title: "This access cannot be extended",
-            message: "Its policy does not let you ask for more time, or it never ends. Ask an administrator.".into(),
-        });
+    if !may(&view) {
+        return Err(PageError::Message { status: StatusCode::CONFLICT, title, message: why.into() });
     }
     Ok(view)
+}
+
+async fn extendable(s: &AppState, v: &Viewer, id: &str) -> Result<AssignmentView, PageError> {
+    let why = "Its policy does not let you ask for more time, or it never ends. Ask an administrator.";
+    own(s, v, id, AssignmentView::can_extend, "This access cannot be extended", why).await
 }
 
 /// `GET /myaccess/access/{id}/extend`.
@@ -194,16 +203,8 @@ struct RemovePage {
 }
 
 async fn removable(s: &AppState, v: &Viewer, id: &str) -> Result<AssignmentView, PageError> {
-    let id = path_id(id, "assignment")?;
-    let view = s.app.my_assignment(&v.actor(), id).await?;
-    if !view.can_remove() {
-        return Err(PageError::Message {
-            status: StatusCode::CONFLICT,
-            title: "You cannot remove this access yourself",
-            message: "Its policy does not let you; ask an administrator to remove it.".into(),
-        });
-    }
-    Ok(view)
+    let why = "Its policy does not let you; ask an administrator to remove it.";
+    own(s, v, id, AssignmentView::can_remove, "You cannot remove this access yourself", why).await
 }
 
 /// `GET /myaccess/access/{id}/remove`: the confirmation.
