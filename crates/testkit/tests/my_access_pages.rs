@@ -417,15 +417,22 @@ async fn every_response_carries_the_security_headers(s: TestServer) {
 
 async fn several_policies_let_the_person_choose_and_dates_when_allowed(s: TestServer) {
     let w = world(&s).await;
-    let org = json!([{"@odata.type": "#microsoft.graph.connectedOrganizationMembers", "connectedOrganizationId": w.org}]);
+    let org =
+        json!([{"@odata.type": "#microsoft.graph.connectedOrganizationMembers", "connectedOrganizationId": w.org}]);
     let short = s
-        .add_policy(&w.package, json!({"displayName": "Short visit", "allowedTargetScope": "specificConnectedOrganizationUsers",
+        .add_policy(
+            &w.package,
+            json!({"displayName": "Short visit", "allowedTargetScope": "specificConnectedOrganizationUsers",
             "specificAllowedTargets": org, "expiration": {"type": "afterDuration", "duration": "P7D"},
-            "requestorSettings": {"enableTargetsToSelfAddAccess": true, "allowCustomAssignmentSchedule": true}}))
+            "requestorSettings": {"enableTargetsToSelfAddAccess": true, "allowCustomAssignmentSchedule": true}}),
+        )
         .await;
-    s.add_policy(&w.package, json!({"displayName": "Any partner", "allowedTargetScope": "allExternalUsers",
-        "requestorSettings": {"enableTargetsToSelfAddAccess": true}}))
-        .await;
+    s.add_policy(
+        &w.package,
+        json!({"displayName": "Any partner", "allowedTargetScope": "allExternalUsers",
+        "requestorSettings": {"enableTargetsToSelfAddAccess": true}}),
+    )
+    .await;
     let ana = Web::signed_in(&s, uid(&w.ana)).await;
     let path = format!("/myaccess/packages/{}", w.package);
     let page = ana.get(&path).await;
@@ -443,7 +450,8 @@ async fn several_policies_let_the_person_choose_and_dates_when_allowed(s: TestSe
     assert_eq!(select(&d, "input[type=date]").len(), 2, "this policy lets requestors choose dates");
     let csrf = form.csrf();
     let before = s.audit_count().await;
-    let bad = ana.post(&path, &[("csrf", &csrf), ("policy", &short), ("end", "31/12/2026"), ("accept_privacy", "yes")]).await;
+    let bad =
+        ana.post(&path, &[("csrf", &csrf), ("policy", &short), ("end", "31/12/2026"), ("accept_privacy", "yes")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.html.contains("Enter dates as year-month-day"), "{}", bad.html);
     assert_eq!(s.audit_count().await, before);
@@ -452,7 +460,10 @@ async fn several_policies_let_the_person_choose_and_dates_when_allowed(s: TestSe
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
     let r = &requests_of(&s, &w.ana).await[0];
     assert_eq!(r["schedule"]["expiration"]["type"], "afterDateTime", "{r}");
-    assert!(r["schedule"]["expiration"]["endDateTime"].as_str().unwrap().starts_with(&format!("{end}T23:59:59")), "{r}");
+    assert!(
+        r["schedule"]["expiration"]["endDateTime"].as_str().unwrap().starts_with(&format!("{end}T23:59:59")),
+        "{r}"
+    );
 }
 
 both_backends!(
