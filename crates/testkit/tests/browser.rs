@@ -64,9 +64,11 @@ async fn partner_story(backend: Backend) {
     st.s.clock.advance(chrono::Duration::days(30));
     let later = st.browse("extend_and_remove").await;
     assert_ne!(later["before"], later["after"]);
-    let kinds: Vec<String> =
+    let mut kinds: Vec<String> =
         st.requests_for(&st.x.tango).await.iter().map(|r| r["requestType"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(kinds, ["userAdd", "userUpdate", "userRemove"]);
+    // The test clock stands still between steps, so creation times tie: compare as a set.
+    kinds.sort();
+    assert_eq!(kinds, ["userAdd", "userRemove", "userUpdate"]);
     let members = st.s.get(&format!("/v1.0/groups/{}/members", st.x.group)).await.expect(200);
     assert!(members["value"].as_array().unwrap().is_empty(), "{members}");
 }
