@@ -43,6 +43,17 @@ pub struct Config {
     pub host_oidc_issuer: Option<String>,
     pub host_oidc_client_id: Option<String>,
     pub host_oidc_client_secret: Option<String>,
+    /// Seconds a connection has to send its request head.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a request body has to arrive.
+    pub body_read_timeout_seconds: u64,
+    /// Seconds a connection may stay open with no request in flight.
+    pub idle_timeout_seconds: u64,
+    /// Seconds a request may take, head to response (then 408).
+    pub request_timeout_seconds: u64,
+    /// Open connections at most; unset means the file limit less a reserve for the database
+    /// and files (a tenth of it, at least 256).
+    pub max_connections: Option<usize>,
 }
 
 impl Default for Config {
@@ -66,6 +77,11 @@ impl Default for Config {
             host_oidc_issuer: None,
             host_oidc_client_id: None,
             host_oidc_client_secret: None,
+            header_read_timeout_seconds: 10,
+            body_read_timeout_seconds: 30,
+            idle_timeout_seconds: 30,
+            request_timeout_seconds: 60,
+            max_connections: None,
         }
     }
 }
@@ -89,6 +105,11 @@ const KEYS: &[&str] = &[
     "host_oidc_issuer",
     "host_oidc_client_id",
     "host_oidc_client_secret",
+    "header_read_timeout_seconds",
+    "body_read_timeout_seconds",
+    "idle_timeout_seconds",
+    "request_timeout_seconds",
+    "max_connections",
 ];
 
 impl Config {
@@ -111,6 +132,15 @@ impl Config {
             (1..=86_400).contains(&config.job_lease_seconds),
             "job_lease_seconds must be between 1 and 86400"
         );
+        for (name, value) in [
+            ("header_read_timeout_seconds", config.header_read_timeout_seconds),
+            ("body_read_timeout_seconds", config.body_read_timeout_seconds),
+            ("idle_timeout_seconds", config.idle_timeout_seconds),
+            ("request_timeout_seconds", config.request_timeout_seconds),
+        ] {
+            anyhow::ensure!((1..=3600).contains(&value), "{name} must be between 1 and 3600");
+        }
+        anyhow::ensure!(config.max_connections != Some(0), "max_connections must be at least 1");
         Ok(config)
     }
 
@@ -138,6 +168,38 @@ impl Config {
             tls: self.smtp_tls.parse().map_err(anyhow::Error::msg)?,
         };
         Ok(std::sync::Arc::new(gatehouse_workers::SmtpMailer::new(&settings).map_err(anyhow::Error::msg)?))
+    }
+
+    /// The HTTP edge's settings, with the connection cap checked against the process's
+    /// file limit (`file_limit`, after raising it): each connection is a descriptor, and the
+    /// database, logs and mail need some too.
+    pub fn server_config(&self, file_limit: u64) -> anyhow::Result<gatehouse_server::ServerConfig> {
+        let reserve = (file_limit / 10).max(256);
+        let room = usize::try_from(file_limit.saturating_sub(reserve)).unwrap_or(usize::MAX).max(16);
+        let max_connections = match self.max_connections {
+            Some(n) => {
+                anyhow::ensure!(
+                    n <= room,
+                    "max_connections ({n}) must leave {reserve} of the process's {file_limit} file descriptors free; \
+                     at most {room}, or raise the file limit (ulimit -n)"
+                );
+                n
+            }
+            None => room,
+        };
+        let secs = std::time::Duration::from_secs;
+        Ok(gatehouse_server::ServerConfig {
+            public_url: self.public_url.clone(),
+            max_body_bytes: self.max_body_bytes,
+            host_oidc: self.host_oidc()?,
+            connections: gatehouse_server::connections::ConnectionLimits {
+                header_read_timeout: secs(self.header_read_timeout_seconds),
+                idle_timeout: secs(self.idle_timeout_seconds),
+                max_connections,
+            },
+            body_read_timeout: secs(self.body_read_timeout_seconds),
+            request_timeout: secs(self.request_timeout_seconds),
+        })
     }
 
     /// The host provider, when all three settings are given; an error when only some are.

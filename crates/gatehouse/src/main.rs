@@ -13,7 +13,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gatehouse_app::{Actor, App, SystemClock};
 use gatehouse_domain::principal::TokenScope;
-use gatehouse_server::ServerConfig;
 use gatehouse_store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -170,16 +169,32 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// Raise the soft limit on open files to the hard limit: every connection is a descriptor, and
+/// distributions' default soft limit (1024) is far below what a server should hold. Returns
+/// the limit now in force.
+fn raise_file_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            let (soft, _) = rlimit::Resource::NOFILE.get().unwrap_or((1024, 1024));
+            tracing::warn!(error = %e, limit = soft, "could not raise the open-file limit");
+            soft
+        }
+    }
+}
+
 async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "gatehouse listening");
-    let server_config = ServerConfig {
-        public_url: config.public_url.clone(),
-        max_body_bytes: config.max_body_bytes,
-        host_oidc: config.host_oidc()?,
-    };
+    let server_config = config.server_config(raise_file_limit())?;
+    tracing::info!(
+        max_connections = server_config.connections.max_connections,
+        header_read_timeout = ?server_config.connections.header_read_timeout,
+        idle_timeout = ?server_config.connections.idle_timeout,
+        "connection limits"
+    );
     // One signal stops both the HTTP server and the workers.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = gatehouse_workers::Workers::new(app.clone(), config.mailer()?)

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod authz;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -64,12 +65,23 @@ async fn graph_error_shape(response: Response) -> Response {
 
 /// The application router, without path normalisation.
 pub fn router(app: App, config: ServerConfig) -> Router {
+    router_with(app, config, None)
+}
+
+/// The router, reporting `connections` (the accept loop's) in `/metrics`.
+fn router_with(app: App, config: ServerConfig, connections: Option<Arc<connections::Registry>>) -> Router {
     let table = routes::table();
     let specs: Vec<_> = table.iter().map(|r| r.spec.clone()).collect();
     let state = AppState {
         app,
         config: Arc::new(config.clone()),
-        metrics: Arc::new(metrics::Metrics::default()),
+        metrics: {
+            let m = metrics::Metrics::default();
+            if let Some(c) = connections {
+                let _ = m.connections.set(c);
+            }
+            Arc::new(m)
+        },
         routes: Arc::new(routes::RouteIndex::new(specs.clone())),
         openapi: Arc::new(openapi::document(&specs)),
         relying_party: Arc::new(sign_in::oidc::RelyingParty::default()),
@@ -91,6 +103,8 @@ pub fn router(app: App, config: ServerConfig) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::middleware))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(config.body_read_timeout))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::map_response(graph_error_shape))
         .layer(axum::middleware::from_fn(pages::headers::middleware))
@@ -152,8 +166,8 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = tower::util::MapRequestLayer::new(normalize).layer(router(app, config));
-    // The peer address feeds the per-client passcode limit.
-    let service = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(service);
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    let limits = config.connections;
+    let registry = connections::Registry::new(limits.max_connections);
+    let service = tower::util::MapRequestLayer::new(normalize).layer(router_with(app, config, Some(registry.clone())));
+    connections::serve(listener, service, limits, registry, shutdown).await
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use crate::state::AppState;
 
@@ -14,6 +14,10 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    connections_open: IntGauge,
+    connections_closed: IntCounterVec,
+    /// The accept loop's connections, once serving (a router alone has none).
+    pub connections: std::sync::OnceLock<std::sync::Arc<crate::connections::Registry>>,
 }
 
 impl Default for Metrics {
@@ -29,14 +33,34 @@ impl Default for Metrics {
             &["method", "route"],
         )
         .expect("valid metric");
+        let connections_open =
+            IntGauge::new("gatehouse_http_connections_open", "Open HTTP connections").expect("valid metric");
+        let connections_closed = IntCounterVec::new(
+            Opts::new(
+                "gatehouse_http_connections_closed_total",
+                "Connections the server closed: evicted (to make room at max_connections) or timed_out (request head too slow, or idle)",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
         registry.register(Box::new(requests.clone())).expect("register once");
         registry.register(Box::new(latency.clone())).expect("register once");
-        Metrics { registry, requests, latency }
+        registry.register(Box::new(connections_open.clone())).expect("register once");
+        registry.register(Box::new(connections_closed.clone())).expect("register once");
+        Metrics { registry, requests, latency, connections_open, connections_closed, connections: Default::default() }
     }
 }
 
 impl Metrics {
     pub fn render(&self) -> String {
+        if let Some(c) = self.connections.get() {
+            self.connections_open.set(i64::try_from(c.open()).unwrap_or(i64::MAX));
+            // Counters only go up: bring them to the registry's totals.
+            for (reason, total) in [("evicted", c.evicted()), ("timed_out", c.timed_out())] {
+                let counter = self.connections_closed.with_label_values(&[reason]);
+                counter.inc_by(total.saturating_sub(counter.get()));
+            }
+        }
         let mut buf = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding cannot fail");
         String::from_utf8(buf).unwrap_or_default()

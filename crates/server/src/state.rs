@@ -16,11 +16,24 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// The host organization's OpenID Connect provider, where members sign in.
     pub host_oidc: Option<crate::sign_in::oidc::ProviderConfig>,
+    /// Timeouts and the cap on open connections.
+    pub connections: crate::connections::ConnectionLimits,
+    /// Longest a request body may take to arrive.
+    pub body_read_timeout: std::time::Duration,
+    /// Longest a request may take from its head to its response (answered 408).
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { public_url: None, max_body_bytes: 1024 * 1024, host_oidc: None }
+        ServerConfig {
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            host_oidc: None,
+            connections: Default::default(),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            request_timeout: std::time::Duration::from_secs(60),
+        }
     }
 }
 

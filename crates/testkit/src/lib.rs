@@ -113,11 +113,9 @@ async fn connect_postgres() -> (Store, String, String) {
 
 /// Boot a server on `backend`.
 pub async fn spawn(backend: Backend) -> TestServer {
-    spawn_with(backend, |_| async {
-        (ServerConfig { public_url: None, max_body_bytes: 64 * 1024, host_oidc: None }, ())
-    })
-    .await
-    .0
+    spawn_with(backend, |_| async { (ServerConfig { max_body_bytes: 64 * 1024, ..ServerConfig::default() }, ()) })
+        .await
+        .0
 }
 
 /// Boot a server on `backend` whose configuration depends on its own address (an identity

@@ -20,13 +20,13 @@ async fn host_server(backend: Backend) -> (TestServer, OidcPeer) {
         )
         .await;
         let config = ServerConfig {
-            public_url: None,
             max_body_bytes: 64 * 1024,
             host_oidc: Some(ProviderConfig {
                 issuer: peer.issuer().to_owned(),
                 client_id: "gatehouse".into(),
                 client_secret: "host-secret".into(),
             }),
+            ..ServerConfig::default()
         };
         (config, peer)
     })

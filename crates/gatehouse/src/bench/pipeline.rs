@@ -36,11 +36,8 @@ impl Server {
         let base = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = watch::channel(false);
         let mut server_stop = stopped.clone();
-        let config = ServerConfig {
-            public_url: None,
-            max_body_bytes: crate::config::Config::default().max_body_bytes,
-            host_oidc: None,
-        };
+        let config =
+            ServerConfig { max_body_bytes: crate::config::Config::default().max_body_bytes, ..ServerConfig::default() };
         let server = tokio::spawn(gatehouse_server::serve(listener, app.clone(), config, async move {
             let _ = server_stop.wait_for(|s| *s).await;
         }));
