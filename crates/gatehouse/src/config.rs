@@ -54,6 +54,13 @@ pub struct Config {
     /// Open connections at most; unset means the file limit less a reserve for the database
     /// and files (a tenth of it, at least 256).
     pub max_connections: Option<usize>,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` names the
+    /// client; empty means the socket's peer is the client.
+    pub trusted_proxies: String,
+    /// Failed credentials (bearer tokens, client secrets, sign-in links) one client address may
+    /// send per window before it gets 429.
+    pub auth_failure_limit: u32,
+    pub auth_failure_window_seconds: u64,
 }
 
 impl Default for Config {
@@ -82,6 +89,9 @@ impl Default for Config {
             idle_timeout_seconds: 30,
             request_timeout_seconds: 60,
             max_connections: None,
+            trusted_proxies: String::new(),
+            auth_failure_limit: 20,
+            auth_failure_window_seconds: 60,
         }
     }
 }
@@ -110,6 +120,9 @@ const KEYS: &[&str] = &[
     "idle_timeout_seconds",
     "request_timeout_seconds",
     "max_connections",
+    "trusted_proxies",
+    "auth_failure_limit",
+    "auth_failure_window_seconds",
 ];
 
 impl Config {
@@ -141,6 +154,12 @@ impl Config {
             anyhow::ensure!((1..=3600).contains(&value), "{name} must be between 1 and 3600");
         }
         anyhow::ensure!(config.max_connections != Some(0), "max_connections must be at least 1");
+        anyhow::ensure!(config.auth_failure_limit >= 1, "auth_failure_limit must be at least 1");
+        anyhow::ensure!(
+            (1..=86_400).contains(&config.auth_failure_window_seconds),
+            "auth_failure_window_seconds must be between 1 and 86400"
+        );
+        config.trusted_proxies()?;
         Ok(config)
     }
 
@@ -168,6 +187,20 @@ impl Config {
             tls: self.smtp_tls.parse().map_err(anyhow::Error::msg)?,
         };
         Ok(std::sync::Arc::new(gatehouse_workers::SmtpMailer::new(&settings).map_err(anyhow::Error::msg)?))
+    }
+
+    /// `trusted_proxies` parsed: each an address or a CIDR range.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| anyhow::anyhow!("trusted_proxies: '{p}' is neither an IP address nor a CIDR range"))
+            })
+            .collect()
     }
 
     /// The HTTP edge's settings, with the connection cap checked against the process's
@@ -199,6 +232,11 @@ impl Config {
             },
             body_read_timeout: secs(self.body_read_timeout_seconds),
             request_timeout: secs(self.request_timeout_seconds),
+            trusted_proxies: self.trusted_proxies()?,
+            throttle: gatehouse_server::throttle::ThrottleLimits {
+                limit: self.auth_failure_limit,
+                window: secs(self.auth_failure_window_seconds),
+            },
         })
     }
 

@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -15,6 +15,7 @@ use gatehouse_domain::session::Session;
 use crate::error::ApiError;
 use crate::sign_in::cookie::{self, CSRF_HEADER, SESSION_COOKIE};
 use crate::state::AppState;
+use crate::throttle::{retry_after, Credential};
 
 fn unauthenticated(message: &str) -> Response {
     let mut r = ApiError::unauthenticated(message).into_response();
@@ -99,6 +100,17 @@ impl Answer {
     }
 }
 
+/// 429 with `Retry-After`, as JSON or as a page.
+fn too_many(answer: Answer, wait: std::time::Duration) -> Response {
+    let message = "too many failed sign-in attempts from your address; wait and try again";
+    let mut r = match answer {
+        Answer::Api => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "tooManyRequests", message).into_response(),
+        Answer::Page => answer.refused(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", message),
+    };
+    r.headers_mut().insert(RETRY_AFTER, HeaderValue::from_str(&retry_after(wait)).expect("digits"));
+    r
+}
+
 pub async fn middleware(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
     let (permission, page) = state.routes.lookup(req.method(), &path).unwrap_or((Permission::Authenticated, false));
@@ -115,8 +127,24 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         }
         return next.run(req).await;
     }
-    let authenticated = match (token, session_secret) {
-        (Some(token), _) => state.app.authenticate(&token).await.map(|p| (p, None)),
+    let client = crate::client_addr::resolve(
+        crate::client_addr::peer(req.extensions()),
+        req.headers(),
+        &state.config.trusted_proxies,
+    );
+    if token.is_some() {
+        if let Err(wait) = state.throttle.check(client, Credential::BearerToken) {
+            return too_many(answer, wait);
+        }
+    }
+    let authenticated = match (token.as_deref(), session_secret) {
+        (Some(token), _) => {
+            let found = state.app.authenticate(token).await.map(|p| (p, None));
+            if matches!(found, Err(gatehouse_app::AppError::Unauthenticated(_))) {
+                state.throttle.failed(client, Credential::BearerToken);
+            }
+            found
+        }
         (None, Some(secret)) => state.app.session_principal(&secret).await.map(|(p, s)| (p, Some(s))),
         (None, None) => {
             return answer.unauthenticated(&req, "sign in, or send a bearer token (Authorization: Bearer <token>)");

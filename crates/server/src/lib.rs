@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod authz;
+pub mod client_addr;
 pub mod connections;
 pub mod error;
 pub mod extract;
@@ -16,6 +17,7 @@ pub mod request_id;
 pub mod routes;
 pub mod sign_in;
 pub mod state;
+pub mod throttle;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -72,16 +74,23 @@ pub fn router(app: App, config: ServerConfig) -> Router {
 fn router_with(app: App, config: ServerConfig, connections: Option<Arc<connections::Registry>>) -> Router {
     let table = routes::table();
     let specs: Vec<_> = table.iter().map(|r| r.spec.clone()).collect();
+    let metrics = {
+        let m = metrics::Metrics::default();
+        if let Some(c) = connections {
+            let _ = m.connections.set(c);
+        }
+        Arc::new(m)
+    };
+    let throttle = Arc::new(throttle::Throttle::new(
+        config.throttle,
+        metrics.auth_failures.clone(),
+        metrics.auth_throttled.clone(),
+    ));
     let state = AppState {
         app,
         config: Arc::new(config.clone()),
-        metrics: {
-            let m = metrics::Metrics::default();
-            if let Some(c) = connections {
-                let _ = m.connections.set(c);
-            }
-            Arc::new(m)
-        },
+        metrics,
+        throttle,
         routes: Arc::new(routes::RouteIndex::new(specs.clone())),
         openapi: Arc::new(openapi::document(&specs)),
         relying_party: Arc::new(sign_in::oidc::RelyingParty::default()),

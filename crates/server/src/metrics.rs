@@ -15,6 +15,9 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     connections_open: IntGauge,
+    /// Failed credentials and throttled answers, by kind (`throttle::Credential`).
+    pub auth_failures: IntCounterVec,
+    pub auth_throttled: IntCounterVec,
     connections_closed: IntCounterVec,
     /// The accept loop's connections, once serving (a router alone has none).
     pub connections: std::sync::OnceLock<std::sync::Arc<crate::connections::Registry>>,
@@ -43,11 +46,35 @@ impl Default for Metrics {
             &["reason"],
         )
         .expect("valid metric");
+        let auth_failures = IntCounterVec::new(
+            Opts::new("gatehouse_auth_failures_total", "Failed credentials: bearer_token, client_secret, sign_in_link"),
+            &["credential"],
+        )
+        .expect("valid metric");
+        let auth_throttled = IntCounterVec::new(
+            Opts::new(
+                "gatehouse_auth_throttled_total",
+                "Requests answered 429 after too many failed credentials from their address",
+            ),
+            &["credential"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(auth_failures.clone())).expect("register once");
+        registry.register(Box::new(auth_throttled.clone())).expect("register once");
         registry.register(Box::new(requests.clone())).expect("register once");
         registry.register(Box::new(latency.clone())).expect("register once");
         registry.register(Box::new(connections_open.clone())).expect("register once");
         registry.register(Box::new(connections_closed.clone())).expect("register once");
-        Metrics { registry, requests, latency, connections_open, connections_closed, connections: Default::default() }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            connections_open,
+            auth_failures,
+            auth_throttled,
+            connections_closed,
+            connections: Default::default(),
+        }
     }
 }
 

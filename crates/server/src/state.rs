@@ -22,6 +22,10 @@ pub struct ServerConfig {
     pub body_read_timeout: std::time::Duration,
     /// Longest a request may take from its head to its response (answered 408).
     pub request_timeout: std::time::Duration,
+    /// Proxies whose `X-Forwarded-For` names the client; anyone else's is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How many failed credentials an address may send before it is throttled.
+    pub throttle: crate::throttle::ThrottleLimits,
 }
 
 impl Default for ServerConfig {
@@ -33,6 +37,8 @@ impl Default for ServerConfig {
             connections: Default::default(),
             body_read_timeout: std::time::Duration::from_secs(30),
             request_timeout: std::time::Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
+            throttle: Default::default(),
         }
     }
 }
@@ -45,4 +51,5 @@ pub struct AppState {
     pub routes: Arc<RouteIndex>,
     pub openapi: Arc<String>,
     pub relying_party: Arc<crate::sign_in::oidc::RelyingParty>,
+    pub throttle: Arc<crate::throttle::Throttle>,
 }

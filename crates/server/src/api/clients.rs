@@ -2,8 +2,9 @@
 //! service principals by global administrators.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -13,9 +14,11 @@ use gatehouse_store::clients::ServicePrincipal;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{guid, Body, Caller};
 use crate::state::AppState;
+use crate::throttle::{retry_after, Credential};
 
 fn token_error(e: TokenError) -> Response {
     let (status, code, description) = match &e {
@@ -49,7 +52,37 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 
 /// `POST /oauth2/token`: `grant_type=client_credentials`, the client authenticated by HTTP Basic
 /// or by `client_id` and `client_secret` in the form (not both), an optional `scope`.
-pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(wait) = s.throttle.check(client, Credential::ClientSecret) {
+        // RFC 6749 has no code for this; temporarily_unavailable is its nearest (§4.1.2.1).
+        let mut r = (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({"error": "temporarily_unavailable",
+                "error_description": "too many failed client authentications from your address; wait and try again"})),
+        )
+            .into_response();
+        r.headers_mut().insert(RETRY_AFTER, retry_after(wait).parse().expect("digits"));
+        r.headers_mut().insert(CACHE_CONTROL, "no-store".parse().expect("header"));
+        return r;
+    }
+    // Every answer of this endpoint is in RFC 6749's shape, an oversize body's too.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let mut r = token_error(TokenError::InvalidRequest(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "the request body is too large".into()
+            } else {
+                "could not read the request body".into()
+            }));
+            *r.status_mut() = e.status();
+            return r;
+        }
+    };
     let form = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -88,7 +121,12 @@ pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
             r.headers_mut().insert(PRAGMA, "no-cache".parse().expect("header"));
             r
         }
-        Err(e) => token_error(e),
+        Err(e) => {
+            if matches!(e, TokenError::InvalidClient) {
+                s.throttle.failed(client, Credential::ClientSecret);
+            }
+            token_error(e)
+        }
     }
 }
 

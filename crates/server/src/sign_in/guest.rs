@@ -7,14 +7,12 @@
 //! `HttpOnly`) set when the page was shown: another site can neither read it nor set it, so
 //! it cannot make a browser ask for codes or type one in (login CSRF).
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use gatehouse_app::guest_sign_in::GuestSignInError;
 use gatehouse_domain::home_realm::HomeRealm;
 use gatehouse_domain::passcode::{PasscodePolicy, PasscodeRefusal};
@@ -22,6 +20,7 @@ use serde::Deserialize;
 
 use super::cookie::{self, safe_return_to};
 use super::handlers::{client_info, message, page};
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -123,10 +122,6 @@ fn refused_realm(why: &str) -> Response {
     message(StatusCode::FORBIDDEN, "You cannot sign in here", why, Some(("/signin", "Use another address")))
 }
 
-fn peer_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<String> {
-    connect.map(|Extension(ConnectInfo(addr))| addr.ip().to_string())
-}
-
 #[derive(Deserialize)]
 pub struct EmailForm {
     #[serde(default)]
@@ -139,8 +134,8 @@ pub struct EmailForm {
 /// `POST /signin/email`: the domain of the address decides how the person signs in.
 pub async fn email(
     State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     Form(f): Form<EmailForm>,
 ) -> Response {
     if !form_token_ok(&headers, &f.csrf) {
@@ -163,7 +158,7 @@ pub async fn email(
         }
         HomeRealm::Refused(why) => refused_realm(&why.to_string()),
         HomeRealm::Passcode { .. } => {
-            match s.app.send_passcode(&address, Some(return_to), peer_ip(connect), &policy()).await {
+            match s.app.send_passcode(&address, Some(return_to), client.map(|ip| ip.to_string()), &policy()).await {
                 Ok(sent) => {
                     let view = PasscodePage {
                         csrf: &f.csrf,
@@ -212,12 +207,17 @@ pub struct PasscodeForm {
 }
 
 /// `POST /signin/passcode`: the code from the mail, typed in the browser that asked for it.
-pub async fn passcode(State(s): State<AppState>, headers: HeaderMap, Form(f): Form<PasscodeForm>) -> Response {
+pub async fn passcode(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<PasscodeForm>,
+) -> Response {
     if !form_token_ok(&headers, &f.csrf) {
         return expired_form();
     }
     let secret = cookie::read(&headers, PASSCODE_COOKIE).unwrap_or_default();
-    match s.app.redeem_passcode(&secret, &f.code, client_info(&headers), &policy()).await {
+    match s.app.redeem_passcode(&secret, &f.code, client_info(&headers, client), &policy()).await {
         Ok((signed, return_to)) => {
             let mut r = cookie::signed_in(&s, &signed, &safe_return_to(return_to.as_deref()));
             r.headers_mut().append(SET_COOKIE, cookie::set(&s, PASSCODE_COOKIE, None, 0));

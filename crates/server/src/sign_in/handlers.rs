@@ -14,9 +14,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::cookie::{self, SESSION_COOKIE};
+use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::state::AppState;
+use crate::throttle::{retry_after, Credential};
 
 #[derive(Template)]
 #[template(path = "message.html")]
@@ -53,13 +55,10 @@ pub fn message(status: StatusCode, title: &str, message: &str, link: Option<(&st
     page(status, &MessagePage { title, message, error: status.is_client_error(), link })
 }
 
-pub fn client_info(headers: &HeaderMap) -> ClientInfo {
+/// What a new session records of its browser: its address (see `client_addr`) and user agent.
+pub fn client_info(headers: &HeaderMap, client: Option<std::net::IpAddr>) -> ClientInfo {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    ClientInfo {
-        // Only meaningful behind a proxy that sets it; informational, never trusted for access.
-        ip: header("x-forwarded-for").and_then(|v| v.split(',').next().map(|ip| ip.trim().to_owned())),
-        user_agent: header("user-agent"),
-    }
+    ClientInfo { ip: client.map(|ip| ip.to_string()), user_agent: header("user-agent") }
 }
 
 fn method_name(m: AuthMethod) -> &'static str {
@@ -114,11 +113,27 @@ pub struct LinkQuery {
 }
 
 /// `/signin/link?code=…`: the first administrator's one-time link.
-pub async fn bootstrap_link(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<LinkQuery>) -> Response {
+pub async fn bootstrap_link(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Query(q): Query<LinkQuery>,
+) -> Response {
+    if let Err(wait) = s.throttle.check(client, Credential::SignInLink) {
+        let mut r = message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            "Too many sign-in links that do not work came from your address. Wait and try again.",
+            None,
+        );
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after(wait).parse().expect("digits"));
+        return r;
+    }
     let code = q.code.unwrap_or_default();
-    match s.app.redeem_bootstrap_link(&code, client_info(&headers)).await {
+    match s.app.redeem_bootstrap_link(&code, client_info(&headers, client)).await {
         Ok(signed) => cookie::signed_in(&s, &signed, "/"),
         Err(gatehouse_app::AppError::Unauthenticated(m)) => {
+            s.throttle.failed(client, Credential::SignInLink);
             message(StatusCode::UNAUTHORIZED, "This link does not work", &m, Some(("/signin", "Sign in")))
         }
         Err(e) => ApiError::from(e).into_response(),

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::cookie::{self, safe_return_to};
 use super::handlers::{client_info, message};
 use super::oidc::ProviderConfig;
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -114,7 +115,12 @@ pub struct CallbackQuery {
 }
 
 /// `/signin/callback`: the provider sends the browser back with a code.
-pub async fn callback(State(s): State<AppState>, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Response {
+pub async fn callback(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
     let refused = |why: &str| {
         tracing::info!(reason = why, "sign-in callback refused");
         message(StatusCode::UNAUTHORIZED, "Sign-in did not complete", why, Some(("/signin", "Start again")))
@@ -161,8 +167,8 @@ pub async fn callback(State(s): State<AppState>, headers: HeaderMap, Query(q): Q
         Err(e) => return refused(&e.to_string()),
     };
     let signed = match flow.organization_id {
-        None => s.app.sign_in_member(&person, client_info(&headers)).await,
-        Some(org) => s.app.sign_in_partner(org, &person, client_info(&headers)).await,
+        None => s.app.sign_in_member(&person, client_info(&headers, client)).await,
+        Some(org) => s.app.sign_in_partner(org, &person, client_info(&headers, client)).await,
     };
     let signed = match signed {
         Ok(signed) => signed,
