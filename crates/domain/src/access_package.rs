@@ -1,14 +1,16 @@
 //! Access packages and the resource roles they grant.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{optional_text, required_text, ValidationError, DESCRIPTION_MAX, NAME_MAX};
 use crate::input::EntityRef;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "accessPackageProperties")]
 pub struct AccessPackage {
     pub id: Uuid,
     #[serde(skip)]
@@ -20,18 +22,22 @@ pub struct AccessPackage {
     pub modified_date_time: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewAccessPackage {
+    #[schemars(required, length(min = 1, max = 256))]
     pub display_name: Option<String>,
+    #[schemars(length(max = 1024))]
     pub description: Option<String>,
     pub is_hidden: Option<bool>,
+    #[schemars(required)]
     pub catalog: Option<EntityRef>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AccessPackagePatch {
+    #[schemars(length(min = 1, max = 256))]
     pub display_name: Option<String>,
     #[serde(default, deserialize_with = "crate::input::nullable")]
     pub description: Option<Option<String>>,
@@ -99,14 +105,14 @@ impl ResourceRoleScope {
 }
 
 /// `POST accessPackages/{id}/resourceRoleScopes`: role and scope named by id, or by origin id.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewResourceRoleScope {
     pub role: Option<RoleOrScopeRef>,
     pub scope: Option<RoleOrScopeRef>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleOrScopeRef {
     pub id: Option<Uuid>,

@@ -5,6 +5,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use regex::{Regex, RegexBuilder};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -35,7 +36,7 @@ const QUESTION_TYPES: &[&str] =
 ///
 /// Out: `{"@odata.type": "#microsoft.graph.accessPackageAnswerString", "value", "displayValue",
 /// "answeredQuestion": {"id"}}`; [`Answer::to_graph`] also types `answeredQuestion`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "AnswerIn", into = "AnswerOut")]
 pub struct Answer {
     pub question_id: Uuid,
@@ -43,7 +44,7 @@ pub struct Answer {
     pub display_value: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct AnswerIn {
     #[serde(rename = "@odata.type")]
@@ -53,14 +54,14 @@ struct AnswerIn {
     display_value: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct QuestionRefIn {
     #[serde(rename = "@odata.type")]
     odata_type: Option<String>,
     id: Option<Uuid>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct AnswerOut {
     #[serde(rename = "@odata.type")]
@@ -70,7 +71,7 @@ struct AnswerOut {
     answered_question: QuestionRefOut,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct QuestionRefOut {
     id: Uuid,
 }

@@ -1,6 +1,7 @@
 //! Assignments: a subject holding an access package under a policy, with its schedule.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use crate::enums::{AssignmentState, ExpirationPatternType};
 use crate::policy::{AssignmentPolicy, ExpirationPattern};
 use crate::request::RequestSchedule;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Assignment {
     pub id: Uuid,

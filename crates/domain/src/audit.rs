@@ -1,12 +1,14 @@
 //! Audit records: one per change, who did what to which entity, with the state before and after.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "gatehouse.auditRecord")]
 pub struct AuditRecord {
     pub id: Uuid,
     pub activity_date_time: DateTime<Utc>,

@@ -1,6 +1,7 @@
 //! Catalogs, the resources in them with their roles and scopes, and resource requests.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -8,8 +9,9 @@ use crate::enums::{CatalogState, CatalogType, RequestState, RequestType};
 use crate::error::{invalid, optional_text, required_text, ValidationError, DESCRIPTION_MAX, NAME_MAX};
 use crate::input::EntityRef;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "accessPackageCatalog")]
 pub struct Catalog {
     pub id: Uuid,
     pub display_name: String,
@@ -21,19 +23,22 @@ pub struct Catalog {
     pub modified_date_time: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewCatalog {
+    #[schemars(required, length(min = 1, max = 256))]
     pub display_name: Option<String>,
+    #[schemars(length(max = 1024))]
     pub description: Option<String>,
     pub state: Option<CatalogState>,
     pub is_externally_visible: Option<bool>,
     pub catalog_type: Option<CatalogType>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CatalogPatch {
+    #[schemars(length(min = 1, max = 256))]
     pub display_name: Option<String>,
     #[serde(default, deserialize_with = "crate::input::nullable")]
     pub description: Option<Option<String>>,
@@ -118,8 +123,9 @@ impl Catalog {
 /// in Graph so that scripts written for Graph work unchanged.
 pub const ORIGIN_DIRECTORY_GROUP: &str = "AadGroup";
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "accessPackageResource")]
 pub struct Resource {
     pub id: Uuid,
     #[serde(skip)]
@@ -132,8 +138,9 @@ pub struct Resource {
     pub modified_date_time: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "accessPackageResourceRole")]
 pub struct ResourceRole {
     pub id: Uuid,
     #[serde(skip)]
@@ -146,8 +153,9 @@ pub struct ResourceRole {
     pub origin_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "accessPackageResourceScope")]
 pub struct ResourceScope {
     pub id: Uuid,
     #[serde(skip)]
@@ -188,17 +196,20 @@ impl Resource {
 }
 
 /// `POST resourceRequests`: the way a resource enters or leaves a catalog.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewResourceRequest {
+    #[schemars(required)]
     pub request_type: Option<RequestType>,
+    #[schemars(required)]
     pub resource: Option<ResourceInput>,
+    #[schemars(required)]
     pub catalog: Option<EntityRef>,
     pub justification: Option<String>,
     pub state: Option<RequestState>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceInput {
     pub id: Option<Uuid>,
@@ -248,8 +259,9 @@ impl NewResourceRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "accessPackageResourceRequest")]
 pub struct ResourceRequest {
     pub id: Uuid,
     pub request_type: RequestType,

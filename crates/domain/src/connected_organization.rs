@@ -1,6 +1,7 @@
 //! Connected organizations: partners, how their users are recognised, and their sponsors.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -237,7 +238,7 @@ const SOURCE_TYPES: &[&str] = &[
     "gatehouse.oidcIdentitySource",
 ];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SourceIn {
     #[serde(rename = "@odata.type")]
@@ -250,6 +251,38 @@ struct SourceIn {
     social_identity_source_type: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+}
+
+impl schemars::JsonSchema for IdentitySource {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "identitySource".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let fields = polymorphic::subtype_schema::<SourceIn>();
+        let required: [&[&str]; 6] = [
+            &["domainName"],
+            &["domainName", "issuerUri"],
+            &["domainName", "issuerUri"],
+            &["tenantId"],
+            &["cloudInstance", "tenantId"],
+            &["socialIdentitySourceType"],
+        ];
+        let names: Vec<String> = SOURCE_TYPES
+            .iter()
+            .map(|n| if n.starts_with("gatehouse.") { format!("#{n}") } else { format!("#microsoft.graph.{n}") })
+            .collect();
+        let mut variants: Vec<_> = names.iter().map(String::as_str).zip(required).map(|(n, r)| (n, fields.clone(), r)).collect();
+        // The OIDC source is Gatehouse's own: the only one that carries a client.
+        for (name, schema, _) in variants.iter_mut() {
+            if !name.starts_with("#gatehouse.") {
+                if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+                    props.remove("clientId");
+                    props.remove("clientSecret");
+                }
+            }
+        }
+        polymorphic::schema(variants)
+    }
 }
 
 impl<'de> Deserialize<'de> for IdentitySource {
@@ -340,8 +373,9 @@ impl Serialize for IdentitySource {
 }
 
 /// A partner organization.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "connectedOrganization")]
 pub struct ConnectedOrganization {
     pub id: Uuid,
     pub display_name: String,
@@ -353,18 +387,21 @@ pub struct ConnectedOrganization {
 }
 
 /// Body of `POST connectedOrganizations`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewConnectedOrganization {
+    #[schemars(required, length(min = 1, max = 256))]
     pub display_name: Option<String>,
+    #[schemars(length(max = 1024))]
     pub description: Option<String>,
     #[serde(default)]
+    #[schemars(required, length(min = 1, max = 50))]
     pub identity_sources: Vec<IdentitySource>,
     pub state: Option<ConnectedOrganizationState>,
 }
 
 /// Body of `PATCH connectedOrganizations/{id}`. Absent means unchanged.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConnectedOrganizationPatch {
     pub display_name: Option<String>,

@@ -1,6 +1,7 @@
 //! The host's directory: members and guests, and groups.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -9,8 +10,9 @@ use crate::enums::{ExternalUserState, UserType};
 use crate::error::{invalid, optional_text, required_text, ValidationError, DESCRIPTION_MAX, NAME_MAX};
 
 /// How a person proves who they are: the issuer that authenticated them and its subject id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "objectIdentity")]
 pub struct ObjectIdentity {
     /// Accepted on input (clients may annotate any complex value), never emitted.
     #[serde(rename = "@odata.type", default, skip_serializing)]
@@ -21,8 +23,9 @@ pub struct ObjectIdentity {
     pub issuer_assigned_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "user")]
 pub struct User {
     pub id: Uuid,
     pub display_name: String,
@@ -42,12 +45,14 @@ pub struct User {
     pub created_date_time: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewUser {
+    #[schemars(required, length(min = 1, max = 256))]
     pub display_name: Option<String>,
     pub given_name: Option<String>,
     pub surname: Option<String>,
+    #[schemars(required, email)]
     pub mail: Option<String>,
     pub mail_nickname: Option<String>,
     pub user_principal_name: Option<String>,
@@ -63,7 +68,7 @@ pub struct NewUser {
     pub _password_profile: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UserPatch {
     pub display_name: Option<String>,
@@ -179,8 +184,9 @@ fn bounded_upn(upn: &str) -> Result<String, ValidationError> {
     Ok(upn.to_owned())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "group")]
 pub struct Group {
     pub id: Uuid,
     pub display_name: String,
@@ -191,10 +197,12 @@ pub struct Group {
     pub created_date_time: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewGroup {
+    #[schemars(required, length(min = 1, max = 256))]
     pub display_name: Option<String>,
+    #[schemars(length(max = 1024))]
     pub description: Option<String>,
     pub mail_nickname: Option<String>,
     pub security_enabled: Option<bool>,
@@ -203,7 +211,7 @@ pub struct NewGroup {
     pub group_types: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GroupPatch {
     pub display_name: Option<String>,

@@ -4,6 +4,7 @@
 //! ignored would leave a package visible that an admin meant to hide. Clients that PUT back
 //! what they read are still accepted: the read-only properties Graph emits are dropped first.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use uuid::Uuid;
@@ -29,7 +30,7 @@ where
 
 /// A reference to another entity in a body, such as `"catalog": {"id": "…"}`. Other properties
 /// of the referenced entity (a client may send it expanded) are ignored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 pub struct EntityRef {
     pub id: Uuid,
 }

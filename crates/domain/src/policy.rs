@@ -2,6 +2,7 @@
 //! Stored and validated now; acted on by the request lifecycle.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -24,8 +25,9 @@ pub const MAX_QUESTIONS: usize = 20;
 /// Graph's limit on users, groups and organizations named in one policy's scope.
 pub const MAX_SPECIFIC_TARGETS: usize = 1000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "expirationPattern")]
 pub struct ExpirationPattern {
     /// Accepted on input (clients may annotate any complex value), never emitted.
     #[serde(rename = "@odata.type", default, skip_serializing)]
@@ -80,8 +82,9 @@ impl ExpirationPattern {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+#[schemars(rename = "accessPackageAssignmentRequestorSettings")]
 pub struct RequestorSettings {
     /// Accepted on input (clients may annotate any complex value), never emitted.
     #[serde(rename = "@odata.type", default, skip_serializing)]
@@ -96,8 +99,9 @@ pub struct RequestorSettings {
     pub on_behalf_requestors: Vec<SubjectSet>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "accessPackageApprovalStage")]
 pub struct ApprovalStage {
     #[serde(rename = "@odata.type", default, skip_serializing)]
     pub odata_type: Option<String>,
@@ -129,8 +133,9 @@ fn default_visibility() -> ApproverInformationVisibility {
     ApproverInformationVisibility::Default
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+#[schemars(rename = "accessPackageAssignmentApprovalSettings")]
 pub struct ApprovalSettings {
     /// Accepted on input (clients may annotate any complex value), never emitted.
     #[serde(rename = "@odata.type", default, skip_serializing)]
@@ -141,7 +146,7 @@ pub struct ApprovalSettings {
     pub stages: Vec<ApprovalStage>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReviewSchedule {
     /// Accepted on input (clients may annotate any complex value), never emitted.
@@ -154,8 +159,9 @@ pub struct ReviewSchedule {
     pub recurrence: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "accessPackageAssignmentReviewSettings")]
 pub struct ReviewSettings {
     /// Accepted on input (clients may annotate any complex value), never emitted.
     #[serde(rename = "@odata.type", default, skip_serializing)]
@@ -180,8 +186,9 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+#[schemars(rename = "accessPackageAutomaticRequestSettings")]
 pub struct AutomaticRequestSettings {
     /// Accepted on input (clients may annotate any complex value), never emitted.
     #[serde(rename = "@odata.type", default, skip_serializing)]
@@ -191,7 +198,7 @@ pub struct AutomaticRequestSettings {
     pub grace_period_before_access_removal: Option<Duration>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct NotificationSettings {
     /// Accepted on input (clients may annotate any complex value), never emitted.
@@ -201,10 +208,12 @@ pub struct NotificationSettings {
 }
 
 /// Body of `POST assignmentPolicies` and `PUT assignmentPolicies/{id}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicyInput {
+    #[schemars(required, length(min = 1, max = 256))]
     pub display_name: Option<String>,
+    #[schemars(length(max = 1024))]
     pub description: Option<String>,
     pub allowed_target_scope: Option<AllowedTargetScope>,
     pub specific_allowed_targets: Option<Vec<SubjectSet>>,
@@ -215,6 +224,7 @@ pub struct PolicyInput {
     pub review_settings: Option<ReviewSettings>,
     pub notification_settings: Option<NotificationSettings>,
     pub questions: Option<Vec<Question>>,
+    #[schemars(required)]
     pub access_package: Option<EntityRef>,
     pub catalog: Option<EntityRef>,
     pub custom_extension_stage_settings: Option<Vec<Value>>,
@@ -226,8 +236,9 @@ impl PolicyInput {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "accessPackageAssignmentPolicy")]
 pub struct AssignmentPolicy {
     pub id: Uuid,
     #[serde(skip)]

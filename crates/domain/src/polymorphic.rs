@@ -43,3 +43,45 @@ pub fn tagged(type_name: &str, mut body: Value) -> Value {
     }
     Value::Object(map)
 }
+
+/// The schema of a polymorphic value: one object schema per subtype, each with its
+/// `@odata.type` pinned, so that exactly one matches. `variants` are (full type name, the
+/// subtype's schema, properties that subtype requires beyond what its schema says).
+pub fn schema(variants: Vec<(&str, schemars::Schema, &[&str])>) -> schemars::Schema {
+    let one_of: Vec<Value> = variants
+        .into_iter()
+        .map(|(type_name, schema, required)| {
+            let mut v = schema.to_value();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("type".into(), "object".into());
+                let props = obj.entry("properties").or_insert_with(|| serde_json::json!({}));
+                props["@odata.type"] = serde_json::json!({"type": "string", "enum": [type_name]});
+                let mut req: Vec<Value> =
+                    obj.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+                for name in std::iter::once("@odata.type").chain(required.iter().copied()) {
+                    if !req.iter().any(|r| r == name) {
+                        req.push(name.into());
+                    }
+                }
+                obj.insert("required".into(), Value::Array(req));
+            }
+            v
+        })
+        .collect();
+    schemars::json_schema!({"oneOf": one_of})
+}
+
+/// A subtype's schema as its input struct describes it, inline. Always read as input: the
+/// output of these types is written by hand from the same fields, all of which the input
+/// struct declares, and an input contract keeps absent optional properties optional.
+pub fn subtype_schema<T: schemars::JsonSchema>() -> schemars::Schema {
+    let mut generator = schemars::generate::SchemaSettings::openapi3()
+        .with(|s| {
+            s.inline_subschemas = true;
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let mut schema = generator.root_schema_for::<T>();
+    schema.remove("title");
+    schema
+}

@@ -1,6 +1,7 @@
 //! Who is calling and what they may do. The route table names a [`Permission`] per route;
 //! [`Principal::may`] is the one place that decides.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -32,7 +33,7 @@ crate::graph_enum!(
 );
 
 /// What a route needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Permission {
     /// Anyone, signed in or not (health, metrics, OpenAPI).
     Anonymous,

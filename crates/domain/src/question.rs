@@ -1,5 +1,6 @@
 //! Questions a policy asks requestors.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -7,7 +8,7 @@ use uuid::Uuid;
 use crate::error::{invalid, ValidationError};
 use crate::polymorphic::{self, tagged};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LocalizedText {
     /// Accepted on input (clients may annotate any complex value), never emitted.
@@ -17,7 +18,7 @@ pub struct LocalizedText {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AnswerChoice {
     /// Accepted on input (clients may annotate any complex value), never emitted.
@@ -47,7 +48,7 @@ pub struct Question {
     pub kind: QuestionKind,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct QuestionIn {
     #[serde(rename = "@odata.type")]
@@ -66,6 +67,30 @@ struct QuestionIn {
 }
 
 const TYPES: &[&str] = &["accessPackageTextInputQuestion", "accessPackageMultipleChoiceQuestion"];
+
+impl schemars::JsonSchema for Question {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "accessPackageQuestion".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let fields = polymorphic::subtype_schema::<QuestionIn>();
+        let only = |drop: &[&str]| {
+            let mut s = fields.clone();
+            if let Some(props) = s.get_mut("properties").and_then(Value::as_object_mut) {
+                for d in drop {
+                    props.remove(*d);
+                }
+            }
+            s
+        };
+        let text = only(&["choices", "isMultipleSelectionAllowed"]);
+        let choice = only(&["isSingleLineQuestion", "regexPattern"]);
+        polymorphic::schema(vec![
+            ("#microsoft.graph.accessPackageTextInputQuestion", text, &[]),
+            ("#microsoft.graph.accessPackageMultipleChoiceQuestion", choice, &[]),
+        ])
+    }
+}
 
 impl<'de> Deserialize<'de> for Question {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

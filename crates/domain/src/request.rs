@@ -10,6 +10,7 @@
 //! ```
 
 use chrono::{DateTime, Duration as Span, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -21,7 +22,7 @@ use crate::policy::{ApprovalStage, ExpirationPattern};
 /// How long after completion a failed delivery may be reprocessed (Graph: 14 days).
 pub const REPROCESS_WINDOW_DAYS: i64 = 14;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum StageStatus {
     /// Not reached yet (Graph: `Initializing`).
     Initializing,
@@ -31,13 +32,13 @@ pub enum StageStatus {
     Expired,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Verdict {
     Approve,
     Deny,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Decision {
     pub verdict: Verdict,
@@ -47,7 +48,7 @@ pub struct Decision {
     pub justification: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stage {
     pub id: Uuid,
@@ -87,14 +88,14 @@ impl Stage {
 }
 
 /// The schedule a request asks for (Graph `entitlementManagementSchedule`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestSchedule {
     pub start_date_time: Option<DateTime<Utc>>,
     pub expiration: ExpirationPattern,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentRequest {
     pub id: Uuid,

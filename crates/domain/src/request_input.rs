@@ -5,6 +5,7 @@
 //! accepted. Properties a client echoes from a read (`state`, `status`, …) are ignored.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -17,7 +18,7 @@ use crate::input::EntityRef;
 use crate::policy::ExpirationPattern;
 use crate::request::RequestSchedule;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewAssignmentRequest {
     pub request_type: Option<RequestType>,
@@ -38,7 +39,7 @@ pub struct NewAssignmentRequest {
     pub requestor: Option<Value>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AssignmentInput {
     #[serde(rename = "@odata.type")]
@@ -56,7 +57,7 @@ pub struct AssignmentInput {
     pub schedule: Option<ScheduleInput>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetInput {
     pub email: Option<String>,
@@ -64,7 +65,7 @@ pub struct TargetInput {
     pub object_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ScheduleInput {
     #[serde(rename = "@odata.type")]

@@ -2,6 +2,7 @@
 //! `/roleManagement/entitlementManagement`): a role definition, a principal, and the catalog as
 //! the app scope `/AccessPackageCatalog/{catalogId}`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -28,8 +29,9 @@ pub fn role_of_definition(id: Uuid) -> Option<CatalogRole> {
     DEFINITIONS.iter().find(|(_, d)| *d == id).map(|(r, _)| *r)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "unifiedRoleAssignment")]
 pub struct RoleAssignment {
     pub id: String,
     pub role_definition_id: Uuid,
@@ -106,10 +108,12 @@ impl RoleAssignment {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewRoleAssignment {
+    #[schemars(required)]
     pub role_definition_id: Option<String>,
+    #[schemars(required, extend("format" = "uuid"))]
     pub principal_id: Option<String>,
     pub directory_scope_id: Option<String>,
     pub app_scope_id: Option<String>,

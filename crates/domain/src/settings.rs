@@ -1,5 +1,6 @@
 //! Tenant-wide entitlement-management settings.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::duration::Duration;
@@ -21,8 +22,9 @@ fn domains(target: &str, list: Vec<String>) -> Result<Vec<String>, ValidationErr
     Ok(out)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "entitlementManagementSettings")]
 pub struct Settings {
     pub external_user_lifecycle_action: ExternalUserLifecycleAction,
     pub duration_until_external_user_deleted_after_blocked: Duration,
@@ -39,8 +41,9 @@ pub struct Settings {
 }
 
 /// Graph `privacyProfile`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "privacyProfile")]
 pub struct PrivacyProfile {
     #[serde(rename = "@odata.type", default, skip_serializing)]
     pub odata_type: Option<String>,
@@ -93,7 +96,7 @@ impl Default for Settings {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SettingsPatch {
     pub external_user_lifecycle_action: Option<ExternalUserLifecycleAction>,

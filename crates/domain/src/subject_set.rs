@@ -1,5 +1,6 @@
 //! `subjectSet`: who is targeted by a policy, or who approves a stage.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -54,7 +55,7 @@ const TYPES: &[&str] = &[
     "targetUserSponsors",
 ];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct UserIn {
     #[serde(rename = "@odata.type")]
@@ -65,7 +66,7 @@ struct UserIn {
     _is_backup: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct GroupIn {
     #[serde(rename = "@odata.type")]
@@ -76,7 +77,7 @@ struct GroupIn {
     _is_backup: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct OrgIn {
     #[serde(rename = "@odata.type")]
@@ -85,7 +86,7 @@ struct OrgIn {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RuleIn {
     #[serde(rename = "@odata.type")]
@@ -94,7 +95,7 @@ struct RuleIn {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct SpIn {
     #[serde(rename = "@odata.type")]
@@ -103,7 +104,7 @@ struct SpIn {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ManagerIn {
     #[serde(rename = "@odata.type")]
@@ -113,13 +114,37 @@ struct ManagerIn {
     _is_backup: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct EmptyIn {
     #[serde(rename = "@odata.type")]
     _t: Option<String>,
     #[serde(rename = "isBackup")]
     _is_backup: Option<bool>,
+}
+
+impl schemars::JsonSchema for SubjectSet {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "subjectSet".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        use polymorphic::subtype_schema as of;
+        let t = |name: &str| format!("#microsoft.graph.{name}");
+        let names: Vec<String> = TYPES.iter().map(|n| t(n)).collect();
+        let schemas = [
+            of::<UserIn>(),
+            of::<GroupIn>(),
+            of::<OrgIn>(),
+            of::<RuleIn>(),
+            of::<SpIn>(),
+            of::<ManagerIn>(),
+            of::<ManagerIn>(),
+            of::<EmptyIn>(),
+            of::<EmptyIn>(),
+            of::<EmptyIn>(),
+        ];
+        polymorphic::schema(names.iter().map(String::as_str).zip(schemas).map(|(n, s)| (n, s, &[][..])).collect())
+    }
 }
 
 impl<'de> Deserialize<'de> for SubjectSet {

@@ -119,16 +119,19 @@ pub fn guid(raw: &str, what: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| ApiError::bad_request(format!("'{raw}' is not a valid {what} id")))
 }
 
+/// The body of a `…/$ref` write.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceBody {
+    /// The referenced object's URL, ending in its collection and id.
+    #[serde(rename = "@odata.id")]
+    pub odata_id: String,
+}
+
 /// `{"@odata.id": "https://any-host/v1.0/users/{id}"}`: the id of the referenced object, whose
 /// URL must end in one of `collections` (e.g. `users`, `directoryObjects`) followed by the id.
 pub fn reference(bytes: &[u8], collections: &[&str]) -> ApiResult<Uuid> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Ref {
-        #[serde(rename = "@odata.id")]
-        odata_id: String,
-    }
-    let r: Ref = serde_json::from_slice(bytes)
+    let r: ReferenceBody = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("a reference body is {{\"@odata.id\": \"<url>\"}}: {e}")))?;
     let path = r.odata_id.split(['?', '#']).next().unwrap_or("");
     let mut segments = path.trim_end_matches('/').rsplit('/');

@@ -62,6 +62,9 @@ async fn graph_error_shape(response: Response) -> Response {
     let text = String::from_utf8_lossy(&bytes).trim().to_owned();
     let message = if text.is_empty() { status.canonical_reason().unwrap_or("bad request").to_owned() } else { text };
     let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "requestTooLarge" } else { "invalidRequest" };
+    // axum answers a form or query it cannot deserialize with 422; to a client that is a
+    // malformed request like any other (422 is the pages' "fix the fields" answer).
+    let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
     ApiError::new(status, code, message).into_response()
 }
 

@@ -8,10 +8,11 @@ use axum::response::Response;
 use gatehouse_app::Page;
 use gatehouse_domain::request::{AssignmentRequest, Stage, StageStatus, Verdict};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::api::assignments::{found, refuse_unknown_function};
+use crate::api::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{guid, Body, Caller, OData};
 use crate::odata::{self, check_expand, list_query, Ctx};
@@ -40,43 +41,43 @@ impl<'a> ApprovalRenderer<'a> {
     }
 
     /// Graph `approvalStage`.
-    async fn stage(&mut self, stage: &Stage) -> ApiResult<Value> {
+    async fn stage(&mut self, stage: &Stage) -> ApiResult<wire::ApprovalStage> {
         let decision = stage.decision.as_ref();
         let review_result = match decision.map(|d| d.verdict) {
-            None => "NotReviewed",
-            Some(Verdict::Approve) => "Approved",
-            Some(Verdict::Deny) => "Denied",
+            None => wire::ReviewResult::NotReviewed,
+            Some(Verdict::Approve) => wire::ReviewResult::Approved,
+            Some(Verdict::Deny) => wire::ReviewResult::Denied,
         };
         let status = match stage.status {
-            StageStatus::Initializing => "Initializing",
-            StageStatus::InProgress => "InProgress",
-            StageStatus::Completed => "Completed",
-            StageStatus::Expired => "Expired",
+            StageStatus::Initializing => wire::StageStatus::Initializing,
+            StageStatus::InProgress => wire::StageStatus::InProgress,
+            StageStatus::Completed => wire::StageStatus::Completed,
+            StageStatus::Expired => wire::StageStatus::Expired,
         };
         // Null until someone decides, and also for an automatic denial (nobody reviewed it;
         // Graph's all-zero identity would only read as a person).
         let reviewed_by = match decision.and_then(|d| d.by) {
-            Some(by) => json!({"id": by, "displayName": self.name(by).await?}),
-            None => Value::Null,
+            Some(by) => Some(wire::Identity { id: by, display_name: self.name(by).await? }),
+            None => None,
         };
-        Ok(json!({
-            "id": stage.id,
-            "displayName": null,
-            "reviewResult": review_result,
-            "status": status,
-            "assignedToMe": stage.status == StageStatus::InProgress && stage.current_approvers().contains(&self.me),
-            "justification": decision.and_then(|d| d.justification.clone()).unwrap_or_default(),
-            "reviewedBy": reviewed_by,
-            "reviewedDateTime": decision.map(|d| d.at),
-        }))
+        Ok(wire::ApprovalStage {
+            id: stage.id,
+            display_name: None,
+            review_result,
+            status,
+            assigned_to_me: stage.status == StageStatus::InProgress && stage.current_approvers().contains(&self.me),
+            justification: decision.and_then(|d| d.justification.clone()).unwrap_or_default(),
+            reviewed_by,
+            reviewed_date_time: decision.map(|d| d.at),
+        })
     }
 
-    async fn approval(&mut self, r: &AssignmentRequest) -> ApiResult<Value> {
+    async fn approval(&mut self, r: &AssignmentRequest) -> ApiResult<wire::Approval> {
         let mut stages = Vec::with_capacity(r.stages.len());
         for st in &r.stages {
             stages.push(self.stage(st).await?);
         }
-        Ok(json!({"id": r.id, "stages": stages}))
+        Ok(wire::Approval { id: r.id, stages })
     }
 }
 
@@ -102,7 +103,7 @@ pub async fn list_awaiting_me(State(s): State<AppState>, ctx: Ctx, OData(o): ODa
     let mut renderer = ApprovalRenderer::new(&s, c.0.user_id);
     let mut items = Vec::with_capacity(page.items.len());
     for r in &page.items {
-        items.push(renderer.approval(r).await?);
+        items.push(odata::to_value(&renderer.approval(r).await?));
     }
     let page = Page { items, next_skip: page.next_skip, count: page.count };
     odata::collection(&ctx, SET, page, &o.select, Ok)
@@ -117,7 +118,7 @@ pub async fn get(
 ) -> ApiResult<Response> {
     check_expand(&o.expand, &["stages"], "approval")?;
     let r = load(&s, &c, &id).await?;
-    let v = ApprovalRenderer::new(&s, c.0.user_id).approval(&r).await?;
+    let v = odata::to_value(&ApprovalRenderer::new(&s, c.0.user_id).approval(&r).await?);
     odata::entity(&ctx, SET, v, &o.select)
 }
 
@@ -136,7 +137,7 @@ pub async fn list_stages(
     let mut renderer = ApprovalRenderer::new(&s, c.0.user_id);
     let mut items = Vec::with_capacity(r.stages.len());
     for st in &r.stages {
-        items.push(renderer.stage(st).await?);
+        items.push(odata::to_value(&renderer.stage(st).await?));
     }
     let count = o.count.then_some(items.len() as i64);
     let page = Page { items, next_skip: None, count };
@@ -153,13 +154,13 @@ pub async fn get_stage(
     check_expand(&o.expand, &[], "approvalStage")?;
     let r = load(&s, &c, &id).await?;
     let st = find_stage(&r, &stage)?;
-    let v = ApprovalRenderer::new(&s, c.0.user_id).stage(st).await?;
+    let v = odata::to_value(&ApprovalRenderer::new(&s, c.0.user_id).stage(st).await?);
     odata::entity(&ctx, &format!("{SET}/{}/stages", r.id), v, &o.select)
 }
 
 /// `PATCH …/stages/{stageId}`: `reviewResult` is `Approve` or `Deny` (any case). Properties a
 /// client echoes from the stage it read are ignored; anything else is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StageDecision {
     review_result: Option<String>,
@@ -213,6 +214,7 @@ pub async fn decide_stage(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn parse(v: Value) -> Result<Verdict, String> {
         let d: StageDecision = crate::extract::parse_body(v.to_string().as_bytes()).map_err(|e| e.message)?;

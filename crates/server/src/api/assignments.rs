@@ -9,13 +9,14 @@ use gatehouse_domain::directory::User;
 use gatehouse_domain::enums::UserType;
 use gatehouse_domain::odata::QueryOptions;
 use gatehouse_store::query::Where;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use gatehouse_app::Actor;
 
 use crate::api::packages::render_package;
 use crate::api::policies::render_policy;
+use crate::api::wire::{AssignmentOut, Ref, Subject, SubjectLifecycle};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{guid, Caller, OData};
 use crate::odata::{self, check_expand, expands, list_query, Ctx};
@@ -45,16 +46,30 @@ pub fn found<T>(r: gatehouse_app::Result<T>) -> ApiResult<Option<T>> {
 /// A directory user as Graph's `accessPackageSubject`. Guests are `governed` (the external
 /// user lifecycle in `settings` applies to them), members `notGoverned`.
 pub fn subject_json(user: &User) -> Value {
-    let lifecycle = if user.user_type == UserType::Guest { "governed" } else { "notGoverned" };
-    json!({
-        "id": user.id,
-        "objectId": user.id,
-        "displayName": user.display_name,
-        "email": user.mail,
-        "principalName": user.user_principal_name,
-        "subjectType": "user",
-        "subjectLifecycle": lifecycle,
-        "connectedOrganization": user.connected_organization_id.map(|id| json!({"id": id})),
+    let lifecycle =
+        if user.user_type == UserType::Guest { SubjectLifecycle::Governed } else { SubjectLifecycle::NotGoverned };
+    odata::to_value(&Subject {
+        id: Some(user.id),
+        object_id: Some(user.id),
+        display_name: Some(user.display_name.clone()),
+        email: user.mail.clone(),
+        principal_name: Some(user.user_principal_name.clone()),
+        subject_type: "user".into(),
+        subject_lifecycle: lifecycle,
+        connected_organization: user.connected_organization_id.map(|id| Ref { id }),
+    })
+}
+
+fn unknown_subject(id: Option<Uuid>, email: Option<&str>, lifecycle: SubjectLifecycle) -> Value {
+    odata::to_value(&Subject {
+        id,
+        object_id: id,
+        display_name: None,
+        email: email.map(str::to_owned),
+        principal_name: None,
+        subject_type: "user".into(),
+        subject_lifecycle: lifecycle,
+        connected_organization: None,
     })
 }
 
@@ -64,18 +79,16 @@ pub async fn render_subject(s: &AppState, user: Option<Uuid>, email: Option<&str
     if let Some(id) = user {
         return Ok(match found(s.app.get_user(id).await)? {
             Some(u) => subject_json(&u),
-            None => json!({"id": id, "objectId": id, "displayName": null, "email": email, "principalName": null,
-                "subjectType": "user", "subjectLifecycle": "notDefined", "connectedOrganization": null}),
+            None => unknown_subject(Some(id), email, SubjectLifecycle::NotDefined),
         });
     }
-    Ok(json!({"id": null, "objectId": null, "displayName": null, "email": email, "principalName": null,
-        "subjectType": "user", "subjectLifecycle": "governed", "connectedOrganization": null}))
+    Ok(unknown_subject(None, email, SubjectLifecycle::Governed))
 }
 
 /// Renders an assignment the caller may see; its package and policy come with it whatever the
 /// caller's catalog roles (the target sees the package they hold).
 pub async fn render_assignment(s: &AppState, ctx: &Ctx, a: &Assignment, o: &QueryOptions) -> ApiResult<Value> {
-    let mut v = a.to_graph();
+    let mut v = odata::to_value(&AssignmentOut::of(a));
     if expands(&o.expand, "target").is_some() {
         v["target"] = render_subject(s, Some(a.target_id), None).await?;
     }

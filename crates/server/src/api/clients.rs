@@ -12,22 +12,43 @@ use gatehouse_app::clients::TokenError;
 use gatehouse_domain::principal::TokenScope;
 use gatehouse_store::clients::ServicePrincipal;
 use serde::Deserialize;
-use serde_json::json;
 
+use crate::api::wire::{self, TokenErrorCode};
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{guid, Body, Caller};
 use crate::state::AppState;
 use crate::throttle::{retry_after, Credential};
 
+/// The form `POST /oauth2/token` reads (RFC 6749 §4.4.2, client authentication as in §2.3.1).
+/// Parsed field by field in [`token`], to tell a missing field from a repeated one; this struct
+/// describes it for the OpenAPI document.
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct TokenForm {
+    pub grant_type: TokenGrantType,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Space-separated; at most the client's own scopes.
+    pub scope: Option<String>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenGrantType {
+    ClientCredentials,
+}
+
 fn token_error(e: TokenError) -> Response {
     let (status, code, description) = match &e {
-        TokenError::InvalidRequest(m) => (StatusCode::BAD_REQUEST, "invalid_request", m.clone()),
-        TokenError::InvalidClient => (StatusCode::UNAUTHORIZED, "invalid_client", e.to_string()),
-        TokenError::UnsupportedGrantType => (StatusCode::BAD_REQUEST, "unsupported_grant_type", e.to_string()),
-        TokenError::InvalidScope(m) => (StatusCode::BAD_REQUEST, "invalid_scope", m.clone()),
+        TokenError::InvalidRequest(m) => (StatusCode::BAD_REQUEST, TokenErrorCode::InvalidRequest, m.clone()),
+        TokenError::InvalidClient => (StatusCode::UNAUTHORIZED, TokenErrorCode::InvalidClient, e.to_string()),
+        TokenError::UnsupportedGrantType => {
+            (StatusCode::BAD_REQUEST, TokenErrorCode::UnsupportedGrantType, e.to_string())
+        }
+        TokenError::InvalidScope(m) => (StatusCode::BAD_REQUEST, TokenErrorCode::InvalidScope, m.clone()),
     };
-    let mut r = (status, axum::Json(json!({"error": code, "error_description": description}))).into_response();
+    let body = wire::TokenError { error: code, error_description: Some(description) };
+    let mut r = (status, axum::Json(body)).into_response();
     r.headers_mut().insert(CACHE_CONTROL, "no-store".parse().expect("header"));
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut().insert(WWW_AUTHENTICATE, "Basic realm=\"gatehouse\"".parse().expect("header"));
@@ -62,8 +83,12 @@ pub async fn token(
         // RFC 6749 has no code for this; temporarily_unavailable is its nearest (§4.1.2.1).
         let mut r = (
             StatusCode::TOO_MANY_REQUESTS,
-            axum::Json(json!({"error": "temporarily_unavailable",
-                "error_description": "too many failed client authentications from your address; wait and try again"})),
+            axum::Json(wire::TokenError {
+                error: TokenErrorCode::TemporarilyUnavailable,
+                error_description: Some(
+                    "too many failed client authentications from your address; wait and try again".into(),
+                ),
+            }),
         )
             .into_response();
         r.headers_mut().insert(RETRY_AFTER, retry_after(wait).parse().expect("digits"));
@@ -115,7 +140,12 @@ pub async fn token(
     };
     match s.app.issue_client_token(&client_id, &secret, fields.get("scope").map(String::as_str)).await {
         Ok(t) => {
-            let body = json!({"access_token": t.access_token, "token_type": "Bearer", "expires_in": t.expires_in, "scope": t.scope});
+            let body = wire::TokenResponse {
+                access_token: t.access_token,
+                token_type: "Bearer".into(),
+                expires_in: t.expires_in,
+                scope: t.scope,
+            };
             let mut r = (StatusCode::OK, axum::Json(body)).into_response();
             r.headers_mut().insert(CACHE_CONTROL, "no-store".parse().expect("header"));
             r.headers_mut().insert(PRAGMA, "no-cache".parse().expect("header"));
@@ -130,15 +160,19 @@ pub async fn token(
     }
 }
 
-fn render(sp: &ServicePrincipal) -> serde_json::Value {
-    json!({
-        "id": sp.id, "appId": sp.client_id, "displayName": sp.display_name,
-        "scopes": sp.scopes.split_whitespace().collect::<Vec<_>>(), "accountEnabled": sp.enabled,
-        "createdDateTime": sp.created_date_time,
-    })
+fn render(sp: &ServicePrincipal, secret_text: Option<String>) -> wire::ServicePrincipal {
+    wire::ServicePrincipal {
+        id: sp.id,
+        app_id: sp.client_id.clone(),
+        display_name: sp.display_name.clone(),
+        scopes: sp.scopes.split_whitespace().map(str::to_owned).collect(),
+        account_enabled: sp.enabled,
+        created_date_time: sp.created_date_time,
+        secret_text,
+    }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewClient {
     display_name: String,
@@ -158,19 +192,17 @@ pub async fn create(State(s): State<AppState>, c: Caller, Body(input): Body<NewC
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let (sp, secret) = s.app.create_client(&c.actor(), &input.display_name, &scopes).await?;
-    let mut body = render(&sp);
-    body["secretText"] = json!(secret);
-    let mut r = (StatusCode::CREATED, axum::Json(body)).into_response();
+    let mut r = (StatusCode::CREATED, axum::Json(render(&sp, Some(secret)))).into_response();
     r.headers_mut().insert(CACHE_CONTROL, "no-store".parse().expect("header"));
     Ok(r)
 }
 
 pub async fn list(State(s): State<AppState>, _c: Caller) -> ApiResult<Response> {
-    let value: Vec<_> = s.app.list_clients().await?.iter().map(render).collect();
-    Ok(axum::Json(json!({"value": value})).into_response())
+    let value = s.app.list_clients().await?.iter().map(|sp| render(sp, None)).collect();
+    Ok(axum::Json(wire::Values { value }).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClientPatch {
     account_enabled: bool,

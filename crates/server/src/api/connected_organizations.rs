@@ -128,7 +128,7 @@ pub async fn remove_sponsor<const EXTERNAL: bool>(
     Ok(odata::no_content())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 pub struct LookupQuery {
     domain: Option<String>,
     issuer: Option<String>,
@@ -144,7 +144,8 @@ pub async fn lookup_domain(
     _c: Caller,
     axum::extract::Query(q): axum::extract::Query<LookupQuery>,
 ) -> ApiResult<Response> {
-    use gatehouse_domain::connected_organization::{normalize_domain, validate_issuer};
+    use crate::api::wire::{DomainFound, DomainLookup};
+    use gatehouse_domain::connected_organization::{normalize_domain, validate_issuer, IdentitySource};
     let domain =
         q.domain.as_deref().ok_or_else(|| ApiError::bad_request("name the domain: ?domain=fabrikam.example"))?;
     let domain = normalize_domain(domain)?;
@@ -152,25 +153,36 @@ pub async fn lookup_domain(
     let candidate = given.clone().unwrap_or_else(|| format!("https://{domain}"));
     let found = state.relying_party.discover(&candidate).await;
     let body = match (found, given) {
-        (Ok(issuer), _) => serde_json::json!({
-            "domain": domain, "found": "openIdProvider", "lookedAt": candidate,
-            "identitySource": {"@odata.type": gatehouse_domain::connected_organization::OIDC_TYPE,
-                               "domainName": domain, "displayName": domain, "issuerUri": issuer},
-            "note": "Partner users will sign in at this provider. Register Gatehouse there (redirect URI \
-                     <public URL>/signin/callback) and add its clientId and clientSecret to the identity source.",
-        }),
+        (Ok(issuer), _) => DomainLookup {
+            identity_source: IdentitySource::Oidc {
+                domain_name: domain.clone(),
+                display_name: Some(domain.clone()),
+                issuer_uri: issuer,
+                client_id: None,
+                client_secret: None,
+            },
+            domain,
+            found: DomainFound::OpenIdProvider,
+            looked_at: candidate,
+            note: "Partner users will sign in at this provider. Register Gatehouse there (redirect URI \
+                   <public URL>/signin/callback) and add its clientId and clientSecret to the identity source."
+                .into(),
+        },
         (Err(e), Some(issuer)) => {
             return Err(ApiError::bad_request(format!("no OpenID provider answers at {issuer}: {e}")));
         }
         (Err(e), None) => {
             tracing::info!(%domain, reason = %e, "no OpenID provider at the domain");
-            serde_json::json!({
-                "domain": domain, "found": "none", "lookedAt": candidate,
-                "identitySource": {"@odata.type": "#microsoft.graph.domainIdentitySource",
-                                   "domainName": domain, "displayName": domain},
-                "note": format!("No OpenID provider answered at {candidate}; partner users will sign in with \
-                                 one-time passcodes mailed to their address."),
-            })
+            DomainLookup {
+                identity_source: IdentitySource::Domain { domain_name: domain.clone(), display_name: Some(domain.clone()) },
+                domain,
+                found: DomainFound::None,
+                note: format!(
+                    "No OpenID provider answered at {candidate}; partner users will sign in with one-time \
+                     passcodes mailed to their address."
+                ),
+                looked_at: candidate,
+            }
         }
     };
     Ok(axum::Json(body).into_response())

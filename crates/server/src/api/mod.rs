@@ -13,6 +13,7 @@ pub mod policies;
 pub mod requests;
 pub mod role_assignments;
 pub mod settings;
+pub mod wire;
 
 /// Entity-set paths as they appear in `@odata.context`.
 pub const EM: &str = "identityGovernance/entitlementManagement";

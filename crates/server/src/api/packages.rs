@@ -15,6 +15,7 @@ use gatehouse_app::Actor;
 
 use crate::api::directory::render_group;
 use crate::api::policies::render_policy;
+use crate::api::wire;
 use crate::error::ApiResult;
 use crate::extract::{guid, reference, Body, Caller, OData};
 use crate::odata::{self, check_expand, expands, list_query, Ctx};
@@ -34,13 +35,11 @@ const ALL: gatehouse_app::ListQuery<'static> = gatehouse_app::ListQuery::EXPANDE
 /// A package; `myAccessLink` is a Gatehouse extension: the direct link requestors use, which
 /// works for hidden packages too.
 pub fn render_package(ctx: &Ctx, p: &AccessPackage) -> Value {
-    let mut v = odata::to_value(p);
-    v["myAccessLink"] = json!(p.my_access_link(&ctx.base));
-    v
+    odata::to_value(&wire::Package { package: p, my_access_link: p.my_access_link(&ctx.base) })
 }
 
 fn render_granted(g: &GrantedRole, expand: &[ExpandItem]) -> Value {
-    let mut v = json!({"id": g.role_scope.id(), "createdDateTime": g.role_scope.created_date_time});
+    let mut v = odata::to_value(&wire::RoleScope { id: g.role_scope.id(), created_date_time: g.role_scope.created_date_time });
     if expands(expand, "role").is_some() {
         let mut role = odata::to_value(&g.role);
         role["resource"] = json!({"id": g.role.resource_id});

@@ -5,11 +5,12 @@ use axum::response::Response;
 use gatehouse_domain::odata::ExpandItem;
 use gatehouse_domain::policy::{AssignmentPolicy, PolicyInput};
 use gatehouse_store::query::Where;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use gatehouse_app::Actor;
 
 use crate::api::packages::render_package;
+use crate::api::wire;
 use crate::error::ApiResult;
 use crate::extract::{guid, Body, Caller, OData};
 use crate::odata::{self, check_expand, expands, list_query, Ctx};
@@ -46,10 +47,12 @@ pub async fn list(State(s): State<AppState>, ctx: Ctx, OData(o): OData, c: Calle
     odata::collection(&ctx, SET, page, &o.select, Ok)
 }
 
-fn with_package_ref(mut v: Value, p: &AssignmentPolicy) -> Value {
-    v["accessPackage"] = json!({"id": p.access_package_id});
-    v["questions"] = odata::to_value(&p.questions);
-    v
+fn with_package_ref(p: &AssignmentPolicy) -> Value {
+    odata::to_value(&wire::PolicyWithRefs {
+        policy: p,
+        access_package: wire::Ref { id: p.access_package_id },
+        questions: &p.questions,
+    })
 }
 
 pub async fn create(
@@ -59,7 +62,7 @@ pub async fn create(
     Body(input): Body<PolicyInput>,
 ) -> ApiResult<Response> {
     let p = s.app.create_policy(&c.actor(), input).await?;
-    let v = with_package_ref(render_policy(&p, &[]), &p);
+    let v = with_package_ref(&p);
     Ok(odata::created(&ctx, SET, v, &format!("/v1.0/{SET}/{}", p.id)))
 }
 
@@ -85,7 +88,7 @@ pub async fn replace(
     Body(input): Body<PolicyInput>,
 ) -> ApiResult<Response> {
     let p = s.app.replace_policy(&c.actor(), guid(&id, "assignmentPolicy")?, input).await?;
-    let v = with_package_ref(render_policy(&p, &[]), &p);
+    let v = with_package_ref(&p);
     odata::entity(&ctx, SET, v, &[])
 }
 

@@ -10,19 +10,20 @@ use axum::response::{IntoResponse, Response};
 use gatehouse_app::Page;
 use gatehouse_domain::enums::ExpirationPatternType;
 use gatehouse_domain::odata::QueryOptions;
-use gatehouse_domain::policy::AssignmentPolicy;
+use gatehouse_domain::policy::ExpirationPattern;
 use gatehouse_domain::question::Question;
 use gatehouse_domain::request::AssignmentRequest;
 use gatehouse_domain::request_input::NewAssignmentRequest;
 use gatehouse_store::query::Where;
 use gatehouse_store::requests as scopes;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use gatehouse_app::Actor;
 
 use crate::api::assignments::{found, refuse_unknown_function, render_subject};
 use crate::api::packages::render_package;
+use crate::api::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{guid, Body, Caller, OData};
 use crate::odata::{self, check_expand, expands, list_query, Ctx};
@@ -63,29 +64,26 @@ impl<'a> RequestRenderer<'a> {
             let qs = self.questions(r.policy_id).await?;
             r.answers.iter().map(|a| a.to_graph(qs)).collect()
         };
-        let mut v = json!({
-            "id": r.id,
-            "requestType": r.request_type,
-            "state": r.state,
-            "status": r.status(),
-            "justification": r.justification,
-            "createdDateTime": r.created_date_time,
-            "completedDateTime": r.completed_date_time,
-            "schedule": {
-                "startDateTime": r.schedule.start_date_time,
-                "expiration": {
-                    "type": expiration.kind.unwrap_or(ExpirationPatternType::NotSpecified),
-                    "endDateTime": expiration.end_date_time,
-                    "duration": expiration.duration,
+        let mut v = odata::to_value(&wire::AssignmentRequestOut {
+            id: r.id,
+            request_type: r.request_type,
+            state: r.state,
+            status: r.status().to_owned(),
+            justification: r.justification.clone(),
+            created_date_time: r.created_date_time,
+            completed_date_time: r.completed_date_time,
+            schedule: wire::Schedule {
+                start_date_time: r.schedule.start_date_time,
+                expiration: ExpirationPattern {
+                    kind: Some(expiration.kind.unwrap_or(ExpirationPatternType::NotSpecified)),
+                    ..expiration.clone()
                 },
-                "recurrence": null,
+                recurrence: None,
             },
-            "answers": answers,
-            "customExtensionCalloutInstances": [],
+            answers,
+            custom_extension_callout_instances: Vec::new(),
+            failure_reason: r.failure.clone(),
         });
-        if let Some(reason) = &r.failure {
-            v["failureReason"] = json!(reason);
-        }
         let s = self.s;
         if expands(&o.expand, "accessPackage").is_some() {
             v["accessPackage"] = found(s.app.get_package(&Actor::system(), r.access_package_id).await)?
@@ -96,7 +94,7 @@ impl<'a> RequestRenderer<'a> {
                 Some(id) => s.app.assignment(id).await?,
                 None => None,
             };
-            v["assignment"] = a.map_or(Value::Null, |a| a.to_graph());
+            v["assignment"] = a.map_or(Value::Null, |a| odata::to_value(&wire::AssignmentOut::of(&a)));
         }
         if expands(&o.expand, "requestor").is_some() {
             // Graph's `requestor` is the subject the request is for: the target.
@@ -220,21 +218,6 @@ pub async fn requestable_packages(
     odata::collection(&ctx, PACKAGES, page, &o.select, |p| Ok(render_package(&ctx, &p)))
 }
 
-/// Graph `accessPackageAssignmentRequestRequirements` for one policy.
-fn requirements(p: &AssignmentPolicy) -> Value {
-    json!({
-        "policyId": p.id,
-        "policyDisplayName": p.display_name,
-        "policyDescription": p.description,
-        "isApprovalRequiredForAdd": p.request_approval_settings.is_approval_required_for_add,
-        "isApprovalRequiredForUpdate": p.request_approval_settings.is_approval_required_for_update,
-        "isRequestorJustificationRequired": p.request_approval_settings.is_requestor_justification_required,
-        "allowCustomAssignmentSchedule": p.requestor_settings.allow_custom_assignment_schedule,
-        "schedule": null,
-        "questions": odata::to_value(&p.questions),
-    })
-}
-
 /// `POST accessPackages/{id}/getApplicablePolicyRequirements`: one entry per policy under which
 /// the caller may request the package (hidden or not); an empty `value` when none admits them.
 pub async fn applicable_policy_requirements(
@@ -246,5 +229,5 @@ pub async fn applicable_policy_requirements(
     let (_, policies) = s.app.applicable_policies(&c.actor(), guid(&id, "accessPackage")?).await?;
     let page = Page { items: policies, next_skip: None, count: None };
     let set = "Collection(microsoft.graph.accessPackageAssignmentRequestRequirements)";
-    odata::collection(&ctx, set, page, &[], |p| Ok(requirements(&p)))
+    odata::collection(&ctx, set, page, &[], |p| Ok(odata::to_value(&wire::PolicyRequirements::of(&p))))
 }

@@ -95,7 +95,7 @@ fn expired_form() -> Response {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct SignInQuery {
     domain_hint: Option<String>,
     return_to: Option<String>,
@@ -122,7 +122,7 @@ fn refused_realm(why: &str) -> Response {
     message(StatusCode::FORBIDDEN, "You cannot sign in here", why, Some(("/signin", "Use another address")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct EmailForm {
     #[serde(default)]
     email: String,
@@ -198,7 +198,7 @@ fn guest_refusal(e: GuestSignInError) -> Response {
     message(status, "You are not signed in", &e.to_string(), Some(("/signin", "Start again")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct PasscodeForm {
     #[serde(default)]
     code: String,

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
@@ -10,7 +10,6 @@ use gatehouse_app::sessions::ClientInfo;
 use gatehouse_domain::principal::{DirectoryRole, Principal};
 use gatehouse_domain::session::{AuthMethod, Session};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::cookie::{self, SESSION_COOKIE};
@@ -107,7 +106,7 @@ pub async fn home(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct LinkQuery {
     code: Option<String>,
 }
@@ -155,13 +154,21 @@ pub async fn sign_out(
     Ok(r)
 }
 
-fn render_session(s: &Session, current: Option<Uuid>) -> serde_json::Value {
-    json!({
-        "id": s.id, "authMethod": s.auth_method.as_str(), "identityIssuer": s.identity_issuer,
-        "createdDateTime": s.created_date_time, "lastSeenDateTime": s.last_seen_date_time,
-        "expiresDateTime": s.expires_date_time, "endedDateTime": s.ended_date_time,
-        "clientIp": s.client_ip, "userAgent": s.user_agent, "current": Some(s.id) == current,
-    })
+use crate::api::wire::{SessionOut, Values};
+
+fn render_session(s: &Session, current: Option<Uuid>) -> SessionOut {
+    SessionOut {
+        id: s.id,
+        auth_method: s.auth_method,
+        identity_issuer: s.identity_issuer.clone(),
+        created_date_time: s.created_date_time,
+        last_seen_date_time: s.last_seen_date_time,
+        expires_date_time: s.expires_date_time,
+        ended_date_time: s.ended_date_time,
+        client_ip: s.client_ip.clone(),
+        user_agent: s.user_agent.clone(),
+        current: Some(s.id) == current,
+    }
 }
 
 /// `GET /gatehouse/sessions`: the caller's sessions, newest first.
@@ -172,8 +179,8 @@ pub async fn list_sessions(
 ) -> ApiResult<Response> {
     let current = session.map(|Extension(s)| s.id);
     let list = s.app.list_sessions(c.0.user_id).await?;
-    let value: Vec<_> = list.iter().map(|x| render_session(x, current)).collect();
-    Ok(([(CONTENT_TYPE, "application/json")], json!({"value": value}).to_string()).into_response())
+    let value = list.iter().map(|x| render_session(x, current)).collect();
+    Ok(axum::Json(Values { value }).into_response())
 }
 
 /// `DELETE /gatehouse/sessions/{id}`: end one of the caller's sessions (a directory

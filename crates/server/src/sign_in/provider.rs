@@ -55,7 +55,7 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct StartQuery {
     return_to: Option<String>,
 }
@@ -107,7 +107,7 @@ pub async fn host(State(s): State<AppState>, headers: HeaderMap, Query(q): Query
     start(&s, &headers, &provider, None, q.return_to.as_deref()).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,

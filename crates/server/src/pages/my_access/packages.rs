@@ -36,7 +36,7 @@ struct ListPage {
     packages: Vec<Listed>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ListQuery {
     q: Option<String>,
 }
@@ -123,7 +123,7 @@ struct PackagePage {
     today: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ShowQuery {
     policy: Option<String>,
     /// Resubmit an earlier, denied or expired request: its answers are filled in.
