@@ -271,7 +271,8 @@ impl schemars::JsonSchema for IdentitySource {
             .iter()
             .map(|n| if n.starts_with("gatehouse.") { format!("#{n}") } else { format!("#microsoft.graph.{n}") })
             .collect();
-        let mut variants: Vec<_> = names.iter().map(String::as_str).zip(required).map(|(n, r)| (n, fields.clone(), r)).collect();
+        let mut variants: Vec<_> =
+            names.iter().map(String::as_str).zip(required).map(|(n, r)| (n, fields.clone(), r)).collect();
         // The OIDC source is Gatehouse's own: the only one that carries a client.
         for (name, schema, _) in variants.iter_mut() {
             if !name.starts_with("#gatehouse.") {

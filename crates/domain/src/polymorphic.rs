@@ -56,8 +56,7 @@ pub fn schema(variants: Vec<(&str, schemars::Schema, &[&str])>) -> schemars::Sch
                 obj.insert("type".into(), "object".into());
                 let props = obj.entry("properties").or_insert_with(|| serde_json::json!({}));
                 props["@odata.type"] = serde_json::json!({"type": "string", "enum": [type_name]});
-                let mut req: Vec<Value> =
-                    obj.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+                let mut req: Vec<Value> = obj.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
                 for name in std::iter::once("@odata.type").chain(required.iter().copied()) {
                     if !req.iter().any(|r| r == name) {
                         req.push(name.into());

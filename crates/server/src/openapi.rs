@@ -17,7 +17,10 @@ use crate::routes::{Answer, RouteSpec, SchemaFn};
 fn odata_list_params() -> Vec<Value> {
     let text = |n: &str, d: &str| json!({"name": n, "in": "query", "required": false, "description": d, "schema": {"type": "string"}});
     vec![
-        text("$filter", "OData filter: eq, ne, gt, ge, lt, le, and, or, not, in, startswith, contains, endswith, tolower, any/all"),
+        text(
+            "$filter",
+            "OData filter: eq, ne, gt, ge, lt, le, and, or, not, in, startswith, contains, endswith, tolower, any/all",
+        ),
         text("$select", "Comma-separated properties to return (id and annotations always are)"),
         text("$expand", "Navigation properties to include, e.g. resourceRoleScopes($expand=role,scope)"),
         text("$orderby", "Properties to sort by, with asc or desc"),
@@ -126,9 +129,7 @@ fn api_errors(spec: &RouteSpec, r: &mut Map<String, Value>) {
 /// The anonymous routes answer in their own ways.
 fn anonymous_responses(g: &mut SchemaGenerator, spec: &RouteSpec, r: &mut Map<String, Value>) {
     let token_error = g.subschema_for::<crate::api::wire::TokenError>().to_value();
-    let token_error = || {
-        json!({"description": "RFC 6749 §5.2 error", "content": {"application/json": {"schema": token_error.clone()}}})
-    };
+    let token_error = || json!({"description": "RFC 6749 §5.2 error", "content": {"application/json": {"schema": token_error.clone()}}});
     match spec.operation_id {
         "healthz" => {
             r.insert("200".into(), text("Alive", "text/plain"));
@@ -160,7 +161,10 @@ fn anonymous_responses(g: &mut SchemaGenerator, spec: &RouteSpec, r: &mut Map<St
             }
             r.insert("400".into(), html_or_error("A malformed address, query or form"));
             r.insert("401".into(), html_or_error("The code, link or sign-in did not check out"));
-            r.insert("403".into(), html_or_error("Refused: a domain that may not sign in, or a form without its CSRF token"));
+            r.insert(
+                "403".into(),
+                html_or_error("Refused: a domain that may not sign in, or a form without its CSRF token"),
+            );
             r.insert("404".into(), html_or_error("No such sign-in (no provider configured)"));
             r.insert("408".into(), error("The request took longer than request_timeout_seconds"));
             r.insert("429".into(), html_or_error("Too many attempts; see Retry-After"));
@@ -240,7 +244,8 @@ fn operation(gens: &mut Generators, spec: &RouteSpec) -> Value {
         op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": gens.input(body)}}});
     } else if let Some(form) = spec.form {
         let schema = gens.input(form);
-        op["requestBody"] = json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": schema}}});
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": schema}}});
     } else if spec.page && spec.method == Method::POST {
         // My Access forms: a csrf field and the form's own (question answers are named by
         // question id), read by the page handler field by field.

@@ -11,11 +11,11 @@ use gatehouse_domain as D;
 use gatehouse_domain::principal::Permission;
 
 use crate::api::wire;
-use crate::extract::ReferenceBody;
 use crate::api::{
     approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, directory, ops, packages,
     policies, requests, role_assignments, settings,
 };
+use crate::extract::ReferenceBody;
 use crate::pages::{self, my_access};
 use crate::sign_in::guest as sign_in_guest;
 use crate::sign_in::handlers as sign_in;

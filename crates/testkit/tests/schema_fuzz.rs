@@ -17,8 +17,7 @@ use serde_json::{json, Value};
 const EXAMPLES: &str = "10";
 const SEED: &str = "20261203";
 
-const CHECKS: &str =
-    "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance";
+const CHECKS: &str = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance";
 
 fn schemathesis() -> std::path::PathBuf {
     let python = gatehouse_testkit::peers::require_python();
@@ -49,7 +48,8 @@ async fn run(s: &TestServer, token: &str, who: &str, dir: &Path) -> Value {
     let summary = Command::new(python).arg(script).arg(&report).output().expect("summarise the report");
     assert!(summary.status.success(), "summary failed: {}", String::from_utf8_lossy(&summary.stderr));
     let summary: Value = serde_json::from_slice(&summary.stdout).expect("summary JSON");
-    let tail: String = stdout.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+    let tail: String =
+        stdout.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
     assert!(
         output.status.success() && summary["failures"].as_array().is_some_and(Vec::is_empty),
         "schemathesis ({who}) found failures: {}\n--- output\n{stdout}",

@@ -174,7 +174,10 @@ pub async fn lookup_domain(
         (Err(e), None) => {
             tracing::info!(%domain, reason = %e, "no OpenID provider at the domain");
             DomainLookup {
-                identity_source: IdentitySource::Domain { domain_name: domain.clone(), display_name: Some(domain.clone()) },
+                identity_source: IdentitySource::Domain {
+                    domain_name: domain.clone(),
+                    display_name: Some(domain.clone()),
+                },
                 domain,
                 found: DomainFound::None,
                 note: format!(

@@ -39,7 +39,8 @@ pub fn render_package(ctx: &Ctx, p: &AccessPackage) -> Value {
 }
 
 fn render_granted(g: &GrantedRole, expand: &[ExpandItem]) -> Value {
-    let mut v = odata::to_value(&wire::RoleScope { id: g.role_scope.id(), created_date_time: g.role_scope.created_date_time });
+    let mut v =
+        odata::to_value(&wire::RoleScope { id: g.role_scope.id(), created_date_time: g.role_scope.created_date_time });
     if expands(expand, "role").is_some() {
         let mut role = odata::to_value(&g.role);
         role["resource"] = json!({"id": g.role.resource_id});

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gatehouse_app::sign_in::VerifiedPerson;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreProviderMetadata,
+};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope, TokenResponse,
@@ -19,6 +21,8 @@ use thiserror::Error;
 
 /// A provider's discovery document is fetched again after this long (key rotation).
 const DISCOVERY_TTL: Duration = Duration::from_secs(600);
+/// The largest discovery document or key set read from a provider.
+const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 /// Clock skew tolerated on the token's issue time.
 const ISSUED_IN_FUTURE_TOLERANCE_SECONDS: i64 = 60;
 
@@ -82,9 +86,29 @@ impl RelyingParty {
         }
         let fail = |reason: String| OidcError::Discovery { issuer: issuer.to_owned(), reason };
         let url = IssuerUrl::new(issuer.to_owned()).map_err(|e| fail(e.to_string()))?;
-        let m = CoreProviderMetadata::discover_async(url, &self.http).await.map_err(|e| fail(error_chain(&e)))?;
+        let config = url.join(".well-known/openid-configuration").map_err(|e| fail(e.to_string()))?;
+        let m = parse_discovery(&url, &self.fetch(config.as_str()).await.map_err(fail)?).map_err(fail)?;
+        let keys = parse_jwks(&self.fetch(m.jwks_uri().url().as_str()).await.map_err(fail)?).map_err(fail)?;
+        let m = m.set_jwks(keys);
         self.discovered.lock().expect("discovery cache").insert(issuer.to_owned(), (m.clone(), Instant::now()));
         Ok(m)
+    }
+
+    /// A provider's document, refused past [`MAX_DOCUMENT_BYTES`] (a hostile or broken
+    /// provider must not make Gatehouse read without end).
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        let mut response = self.http.get(url).send().await.map_err(|e| error_chain(&e))?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered {}", response.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| error_chain(&e))? {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(format!("{url} answered with more than {MAX_DOCUMENT_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     async fn client(
@@ -162,6 +186,41 @@ fn strict(verifier: CoreIdTokenVerifier<'_>, now: DateTime<Utc>) -> CoreIdTokenV
             Ok(())
         }
     })
+}
+
+/// A discovery document as a provider sent it: well-formed, and naming exactly the issuer it
+/// was fetched from (OpenID Connect Discovery §4.3), which also stops one provider from
+/// speaking for another.
+pub fn parse_discovery(issuer: &IssuerUrl, body: &[u8]) -> Result<CoreProviderMetadata, String> {
+    let m: CoreProviderMetadata = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+        .map_err(|e| format!("the discovery document is not valid: {e}"))?;
+    if m.issuer() != issuer {
+        return Err(format!(
+            "the discovery document names the issuer {} instead of {}",
+            m.issuer().as_str(),
+            issuer.as_str()
+        ));
+    }
+    Ok(m)
+}
+
+/// A provider's published keys (`jwks_uri`).
+pub fn parse_jwks(body: &[u8]) -> Result<CoreJsonWebKeySet, String> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
+        .map_err(|e| format!("the key set is not valid: {e}"))
+}
+
+/// Read and check an ID token as it arrived (compact JWS text) with `verifier`: the person it
+/// names, or why it is refused.
+pub fn read_id_token(
+    raw: &str,
+    verifier: CoreIdTokenVerifier<'_>,
+    nonce: &str,
+    now: DateTime<Utc>,
+) -> Result<VerifiedPerson, OidcError> {
+    let token: CoreIdToken =
+        raw.parse().map_err(|e: serde_json::Error| OidcError::Refused(format!("not an ID token: {e}")))?;
+    verify(&token, strict(verifier, now), nonce)
 }
 
 /// Check an ID token and read the person from it. The address counts only if the provider

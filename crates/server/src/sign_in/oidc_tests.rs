@@ -166,3 +166,47 @@ fn unsigned_tokens_are_refused() {
     refused(&unsigned, NONCE, "");
     assert!(verify(&unsigned, verifier(), NONCE).is_err());
 }
+
+fn plain_verifier() -> CoreIdTokenVerifier<'static> {
+    let jwks = CoreJsonWebKeySet::new(vec![provider_key().as_verification_key()]);
+    CoreIdTokenVerifier::new_confidential_client(
+        ClientId::new(CLIENT.into()),
+        ClientSecret::new("secret".into()),
+        IssuerUrl::new(ISSUER.into()).unwrap(),
+        jwks,
+    )
+}
+
+#[test]
+fn tokens_are_read_from_their_text() {
+    let text = Token::default().signed().to_string();
+    let person = super::read_id_token(&text, plain_verifier(), NONCE, now()).expect("a good token");
+    assert_eq!(person.subject, "ana-sub");
+    for garbage in ["", "a.b", "a.b.c", "....", "eyJhbGciOiJSUzI1NiJ9.e30.AAAA"] {
+        match super::read_id_token(garbage, plain_verifier(), NONCE, now()) {
+            Err(OidcError::Refused(_)) => {}
+            other => panic!("{garbage:?}: expected a refusal, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_discovery_document_must_name_its_own_issuer() {
+    let issuer = IssuerUrl::new(ISSUER.into()).unwrap();
+    let doc = |iss: &str| {
+        serde_json::json!({
+            "issuer": iss, "authorization_endpoint": format!("{iss}/auth"), "token_endpoint": format!("{iss}/token"),
+            "jwks_uri": format!("{iss}/jwks"), "response_types_supported": ["code"],
+            "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+        })
+        .to_string()
+    };
+    let m = super::parse_discovery(&issuer, doc(ISSUER).as_bytes()).expect("its own document");
+    assert_eq!(m.issuer(), &issuer);
+    let e = super::parse_discovery(&issuer, doc("https://idp.contoso.example").as_bytes()).unwrap_err();
+    assert!(e.contains("instead of"), "{e}");
+    let e = super::parse_discovery(&issuer, b"{\"issuer\": 1}").unwrap_err();
+    assert!(e.contains("not valid"), "{e}");
+    assert!(super::parse_jwks(b"{\"keys\": {}}").is_err());
+    assert!(super::parse_jwks(br#"{"keys": []}"#).is_ok());
+}
