@@ -48,11 +48,12 @@ ensure_postgres() {
 }
 
 # The Python test peers: Microsoft's Graph SDK (the client the compatibility suite drives
-# Gatehouse with), aiosmtpd (the SMTP server the mail tests deliver to) and schemathesis (the
-# schema fuzzer tests/schema_fuzz.rs runs against /openapi.json).
+# Gatehouse with), aiosmtpd (the SMTP server the mail tests deliver to), schemathesis (the
+# schema fuzzer tests/schema_fuzz.rs runs against /openapi.json) and openapi-spec-validator
+# (tests/ops.rs checks the document against the OpenAPI 3.0 schema).
 ensure_test_peers() {
   local venv=target/test-peers
-  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import msgraph, aiosmtpd, schemathesis" 2>/dev/null; then
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import msgraph, aiosmtpd, schemathesis, openapi_spec_validator" 2>/dev/null; then
     return
   fi
   command -v python3 >/dev/null 2>&1 || apt_install python3
@@ -62,8 +63,8 @@ ensure_test_peers() {
     rm -rf "$venv"
     python3 -m venv "$venv"
   fi
-  echo "installing the test peers (msgraph-sdk, aiosmtpd, schemathesis) into $venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "msgraph-sdk==1.65.0" "aiosmtpd==1.4.6" "schemathesis==4.32.5"
+  echo "installing the test peers (msgraph-sdk, aiosmtpd, schemathesis, openapi-spec-validator) into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "msgraph-sdk==1.65.0" "aiosmtpd==1.4.6" "schemathesis==4.32.5" "openapi-spec-validator==0.9.0"
 }
 
 # The Node test peers: oidc-provider (the OpenID Connect providers the sign-in tests sign in at),

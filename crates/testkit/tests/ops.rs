@@ -73,6 +73,85 @@ async fn openapi_documents_exactly_the_routes(s: TestServer) {
     assert!(undocumented.is_empty() && phantom.is_empty(), "undocumented: {undocumented:?}; not routes: {phantom:?}");
 }
 
+/// The document validates against the OpenAPI 3.0 schema (openapi-spec-validator, PyPI) and
+/// describes real shapes, statuses and content types.
+async fn openapi_is_a_valid_contract(s: TestServer) {
+    let (_, raw) = text(&s, "/openapi.json").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, &raw).unwrap();
+    let python = gatehouse_testkit::peers::require_python();
+    let out = std::process::Command::new(python)
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("run openapi-spec-validator (installed by scripts/test.sh)");
+    assert!(
+        out.status.success(),
+        "the OpenAPI document does not validate:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_str(&raw).unwrap();
+    let op = |method: &str, path: &str| doc["paths"][path][method].clone();
+    let schemas = &doc["components"]["schemas"];
+
+    // A body as the server reads it: required name, length limits, enums, no unknown properties.
+    let create = op("post", &format!("{EM}/catalogs"));
+    let body = &create["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["additionalProperties"], false, "{body}");
+    assert!(body["required"].as_array().unwrap().contains(&json!("displayName")), "{body}");
+    assert_eq!(body["properties"]["displayName"]["maxLength"], 256, "{body}");
+    assert!(body["properties"]["state"]["enum"].as_array().unwrap().contains(&json!("published")), "{body}");
+    // The answer: the entity in the OData envelope, with GUID and date-time formats.
+    let created = &create["responses"]["201"]["content"]["application/json"]["schema"]["allOf"];
+    assert_eq!(created[0]["$ref"], "#/components/schemas/accessPackageCatalog", "{created}");
+    assert!(created[1]["properties"]["@odata.context"].is_object());
+    assert_eq!(schemas["accessPackageCatalog"]["properties"]["id"]["format"], "uuid");
+    assert_eq!(schemas["accessPackageCatalog"]["properties"]["createdDateTime"]["format"], "date-time");
+    // A collection: value, nextLink, count.
+    let list = &op("get", &format!("{EM}/assignmentRequests"))["responses"]["200"]["content"]["application/json"]
+        ["schema"];
+    assert_eq!(list["properties"]["value"]["items"]["$ref"], "#/components/schemas/accessPackageAssignmentRequest");
+    assert!(list["properties"]["@odata.nextLink"].is_object());
+    // Polymorphic values are told apart by @odata.type.
+    let subject_set = schemas["subjectSet"]["oneOf"].as_array().expect("subjectSet is a oneOf");
+    assert!(subject_set.iter().any(|v| v["properties"]["@odata.type"]["enum"][0] == "#microsoft.graph.singleUser"));
+    assert_eq!(
+        schemas["accessPackageAssignmentPolicy"]["properties"]["expiration"]["$ref"],
+        "#/components/schemas/expirationPattern"
+    );
+    // The error shape, and the statuses the issue found missing.
+    assert!(schemas["ODataError"]["properties"]["error"]["properties"]["code"].is_object());
+    for status in ["400", "401", "403", "404", "409", "413", "415", "429"] {
+        assert!(create["responses"][status].is_object(), "createCatalog lacks {status}");
+    }
+    let cancel = op("post", &format!("{EM}/assignmentRequests/{{id}}/cancel"));
+    assert!(cancel["requestBody"].is_null(), "cancel takes no body: {cancel}");
+    let token = op("post", "/oauth2/token");
+    assert_eq!(
+        token["responses"]["400"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/oauth2Error"
+    );
+    assert!(token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["properties"]["grant_type"]
+        .is_object());
+    for (path, method) in [("/signin/passcode", "post"), ("/signin/link", "get"), ("/signin/callback", "get")] {
+        assert!(op(method, path)["responses"]["401"].is_object(), "{method} {path} lacks 401");
+    }
+    assert!(op("get", "/signin/host")["responses"]["404"].is_object());
+    for (path, media) in [
+        ("/", "text/html"),
+        ("/signin", "text/html"),
+        ("/healthz", "text/plain"),
+        ("/readyz", "text/plain"),
+        ("/metrics", "text/plain"),
+    ] {
+        let ok = &op("get", path)["responses"]["200"]["content"];
+        assert!(ok[media].is_object(), "GET {path} answers {media}: {ok}");
+    }
+    assert!(op("get", "/readyz")["responses"]["503"].is_object());
+}
+
 async fn api_responses_are_json(s: TestServer) {
     let catalogs = format!("{EM}/catalogs");
     let ok = s.get(&catalogs).await;
@@ -148,6 +227,7 @@ both_backends!(
     health_and_readiness,
     metrics_count_requests_by_route,
     openapi_documents_exactly_the_routes,
+    openapi_is_a_valid_contract,
     api_responses_are_json,
     request_ids,
     unknown_paths_and_methods,
