@@ -2,7 +2,7 @@
 # Fuzz the parsers that take text from outside (fuzz/fuzz_targets): OData query options,
 # addresses and domains, JSON bodies into the domain's input types, and what identity
 # providers send (discovery documents, key sets, ID tokens). Each target runs for
-# SECONDS (default 20: the short run .ci/run makes; a long run is `scripts/fuzz.sh 3600`),
+# SECONDS (default 20; .ci/run makes a short run of 12; a long run is `scripts/fuzz.sh 3600`),
 # starting from the seeds in fuzz/seeds. A crash stops the run and leaves its input in
 # fuzz/artifacts/<target>/ — turn it into a regression test in the domain's tests.
 #

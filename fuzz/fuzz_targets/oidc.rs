@@ -1,11 +1,11 @@
 //! What an identity provider sends the relying party: its discovery document, its key set, and
-//! ID tokens (compact JWS text), read by the functions sign-in uses. Reading must be total, a
+//! ID tokens (compact JWS text), read by `gatehouse-oidc` as sign-in does. Reading must be total, a
 //! document must name the issuer it was fetched from, and no token the fuzzer makes up passes
 //! verification against the provider's real key.
 #![no_main]
 
 use chrono::TimeZone;
-use gatehouse_server::sign_in::oidc::{parse_discovery, parse_jwks, read_id_token};
+use gatehouse_oidc::{parse_discovery, parse_jwks, read_id_token};
 use libfuzzer_sys::fuzz_target;
 use openidconnect::core::{CoreIdTokenVerifier, CoreJsonWebKeySet, CoreRsaPrivateSigningKey};
 use openidconnect::{ClientId, IssuerUrl, JsonWebKeyId, PrivateSigningKey};
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else { return };
     // The throwaway test key of the server's own ID-token tests.
     let key = CoreRsaPrivateSigningKey::from_pem(
-        include_str!("../../crates/server/src/sign_in/test_keys/provider.pem"),
+        include_str!("../../crates/oidc/src/test_keys/provider.pem"),
         Some(JsonWebKeyId::new("k1".into())),
     )
     .expect("test key");

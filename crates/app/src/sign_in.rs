@@ -3,7 +3,7 @@
 //! here: linked by issuer + subject, never by email alone across organizations.
 
 use gatehouse_domain::connected_organization::IdentitySource;
-use gatehouse_domain::directory::{normalize_email, NewUser, ObjectIdentity, User};
+use gatehouse_domain::directory::{normalize_email, NewUser, User};
 use gatehouse_domain::enums::{ExternalUserState, UserType};
 use gatehouse_domain::session::AuthMethod;
 use gatehouse_store::{connected_organizations as orgs, directory};
@@ -14,28 +14,7 @@ use crate::delivery::NewGuest;
 use crate::sessions::{ClientInfo, SignedIn};
 use crate::{Actor, App, AppError, Result};
 
-/// What an identity provider asserted about the person, after its token was verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedPerson {
-    pub issuer: String,
-    pub subject: String,
-    /// Only set when the provider says the address is verified.
-    pub email: Option<String>,
-    pub display_name: Option<String>,
-    pub given_name: Option<String>,
-    pub surname: Option<String>,
-}
-
-impl VerifiedPerson {
-    fn identity(&self) -> ObjectIdentity {
-        ObjectIdentity {
-            odata_type: None,
-            sign_in_type: "federated".into(),
-            issuer: self.issuer.clone(),
-            issuer_assigned_id: self.subject.clone(),
-        }
-    }
-}
+pub use gatehouse_domain::directory::VerifiedPerson;
 
 impl App {
     /// A member signed in at the host's provider: the user linked to that subject; on first

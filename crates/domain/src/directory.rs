@@ -250,6 +250,30 @@ impl Group {
     }
 }
 
+/// What an identity provider asserted about the person, after its token was verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPerson {
+    pub issuer: String,
+    pub subject: String,
+    /// Only set when the provider says the address is verified.
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+}
+
+impl VerifiedPerson {
+    /// The directory identity that links the person to their account.
+    pub fn identity(&self) -> ObjectIdentity {
+        ObjectIdentity {
+            odata_type: None,
+            sign_in_type: "federated".into(),
+            issuer: self.issuer.clone(),
+            issuer_assigned_id: self.subject.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

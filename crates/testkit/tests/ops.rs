@@ -110,8 +110,8 @@ async fn openapi_is_a_valid_contract(s: TestServer) {
     assert_eq!(schemas["accessPackageCatalog"]["properties"]["id"]["format"], "uuid");
     assert_eq!(schemas["accessPackageCatalog"]["properties"]["createdDateTime"]["format"], "date-time");
     // A collection: value, nextLink, count.
-    let list = &op("get", &format!("{EM}/assignmentRequests"))["responses"]["200"]["content"]["application/json"]
-        ["schema"];
+    let list =
+        &op("get", &format!("{EM}/assignmentRequests"))["responses"]["200"]["content"]["application/json"]["schema"];
     assert_eq!(list["properties"]["value"]["items"]["$ref"], "#/components/schemas/accessPackageAssignmentRequest");
     assert!(list["properties"]["@odata.nextLink"].is_object());
     // Polymorphic values are told apart by @odata.type.

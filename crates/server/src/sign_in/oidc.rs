@@ -1,8 +1,7 @@
 //! The OpenID Connect relying party, used for the host's provider and for partners' own
-//! providers alike: discovery (cached), the authorization request with PKCE (S256), state
-//! and nonce, the code exchange, and strict ID-token verification (signature by the
-//! provider's published keys, issuer, audience, expiry, issue time, nonce; `alg: none` and
-//! HMAC with an unknown secret are refused by the `openidconnect` crate).
+//! providers alike: discovery (cached, size-limited), the authorization request with PKCE
+//! (S256), state and nonce, and the code exchange. What the provider sends is read and
+//! verified by the `gatehouse-oidc` crate (no IO there, so it can be fuzzed on its own).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gatehouse_app::sign_in::VerifiedPerson;
-use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreProviderMetadata,
-};
+use gatehouse_oidc::{error_chain, parse_discovery, parse_jwks, strict, verify, Refused};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope, TokenResponse,
@@ -23,8 +21,6 @@ use thiserror::Error;
 const DISCOVERY_TTL: Duration = Duration::from_secs(600);
 /// The largest discovery document or key set read from a provider.
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
-/// Clock skew tolerated on the token's issue time.
-const ISSUED_IN_FUTURE_TOLERANCE_SECONDS: i64 = 60;
 
 /// One provider as Gatehouse is registered with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,84 +168,6 @@ impl RelyingParty {
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()));
         let tokens = exchange.request_async(&self.http).await.map_err(|e| OidcError::Exchange(error_chain(&e)))?;
         let id_token = tokens.id_token().ok_or_else(|| OidcError::Refused("no ID token in the answer".into()))?;
-        verify(id_token, strict(client.id_token_verifier(), now), nonce)
+        verify(id_token, strict(client.id_token_verifier(), now), nonce).map_err(|Refused(why)| OidcError::Refused(why))
     }
 }
-
-/// The verifier as Gatehouse uses it: `now` from the injected clock, and a token issued in the
-/// future refused (besides the crate's signature, issuer, audience, expiry and `alg` checks).
-fn strict(verifier: CoreIdTokenVerifier<'_>, now: DateTime<Utc>) -> CoreIdTokenVerifier<'_> {
-    verifier.set_time_fn(move || now).set_issue_time_verifier_fn(move |iat| {
-        if iat > now + chrono::Duration::seconds(ISSUED_IN_FUTURE_TOLERANCE_SECONDS) {
-            Err("the token is not valid yet (issued in the future)".into())
-        } else {
-            Ok(())
-        }
-    })
-}
-
-/// A discovery document as a provider sent it: well-formed, and naming exactly the issuer it
-/// was fetched from (OpenID Connect Discovery §4.3), which also stops one provider from
-/// speaking for another.
-pub fn parse_discovery(issuer: &IssuerUrl, body: &[u8]) -> Result<CoreProviderMetadata, String> {
-    let m: CoreProviderMetadata = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
-        .map_err(|e| format!("the discovery document is not valid: {e}"))?;
-    if m.issuer() != issuer {
-        return Err(format!(
-            "the discovery document names the issuer {} instead of {}",
-            m.issuer().as_str(),
-            issuer.as_str()
-        ));
-    }
-    Ok(m)
-}
-
-/// A provider's published keys (`jwks_uri`).
-pub fn parse_jwks(body: &[u8]) -> Result<CoreJsonWebKeySet, String> {
-    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body))
-        .map_err(|e| format!("the key set is not valid: {e}"))
-}
-
-/// Read and check an ID token as it arrived (compact JWS text) with `verifier`: the person it
-/// names, or why it is refused.
-pub fn read_id_token(
-    raw: &str,
-    verifier: CoreIdTokenVerifier<'_>,
-    nonce: &str,
-    now: DateTime<Utc>,
-) -> Result<VerifiedPerson, OidcError> {
-    let token: CoreIdToken =
-        raw.parse().map_err(|e: serde_json::Error| OidcError::Refused(format!("not an ID token: {e}")))?;
-    verify(&token, strict(verifier, now), nonce)
-}
-
-/// Check an ID token and read the person from it. The address counts only if the provider
-/// says it is verified.
-fn verify(id_token: &CoreIdToken, verifier: CoreIdTokenVerifier<'_>, nonce: &str) -> Result<VerifiedPerson, OidcError> {
-    let claims =
-        id_token.claims(&verifier, &Nonce::new(nonce.to_owned())).map_err(|e| OidcError::Refused(error_chain(&e)))?;
-    let email = claims.email().filter(|_| claims.email_verified().unwrap_or(false)).map(|e| e.as_str().to_lowercase());
-    Ok(VerifiedPerson {
-        issuer: claims.issuer().as_str().to_owned(),
-        subject: claims.subject().as_str().to_owned(),
-        email,
-        display_name: claims.name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
-        given_name: claims.given_name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
-        surname: claims.family_name().and_then(|c| c.get(None)).map(|v| v.as_str().to_owned()),
-    })
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
-}
-
-#[cfg(test)]
-#[path = "oidc_tests.rs"]
-mod tests;

@@ -13,7 +13,7 @@ use openidconnect::{
     PrivateSigningKey, StandardClaims, SubjectIdentifier,
 };
 
-use super::{strict, verify, OidcError};
+use super::{strict, verify, Refused};
 
 const ISSUER: &str = "https://idp.fabrikam.example";
 const CLIENT: &str = "gatehouse";
@@ -91,7 +91,7 @@ impl Token {
 #[track_caller]
 fn refused(token: &CoreIdToken, nonce: &str, needle: &str) {
     match verify(token, verifier(), nonce) {
-        Err(OidcError::Refused(reason)) => {
+        Err(Refused(reason)) => {
             assert!(reason.to_lowercase().contains(needle), "refused, but for '{reason}' rather than '{needle}'")
         }
         other => panic!("expected a refusal ({needle}), got {other:?}"),
@@ -184,7 +184,7 @@ fn tokens_are_read_from_their_text() {
     assert_eq!(person.subject, "ana-sub");
     for garbage in ["", "a.b", "a.b.c", "....", "eyJhbGciOiJSUzI1NiJ9.e30.AAAA"] {
         match super::read_id_token(garbage, plain_verifier(), NONCE, now()) {
-            Err(OidcError::Refused(_)) => {}
+            Err(Refused(_)) => {}
             other => panic!("{garbage:?}: expected a refusal, got {other:?}"),
         }
     }
