@@ -148,6 +148,7 @@ pub struct ApprovalSettings {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "accessPackageReviewSchedule")]
 pub struct ReviewSchedule {
     /// Accepted on input (clients may annotate any complex value), never emitted.
     #[serde(rename = "@odata.type", default, skip_serializing)]
@@ -200,6 +201,7 @@ pub struct AutomaticRequestSettings {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+#[schemars(rename = "accessPackageNotificationSettings")]
 pub struct NotificationSettings {
     /// Accepted on input (clients may annotate any complex value), never emitted.
     #[serde(rename = "@odata.type", default, skip_serializing)]
