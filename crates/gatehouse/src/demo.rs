@@ -273,6 +273,7 @@ printed in this log ("Your sign-in code is ...").
   Window 1: Pat's request turns Delivered; My access shows Project Tango until its end date,
     with Extend and Remove. Tango wiki is under Access packages; Project Tango never is.
   Administrator, in a browser (one use, {minutes} minutes): {base}/signin/link?code={admin_link}
+    then {base}/admin/connectedOrganizations lists Fabrikam; search it by name or by domain.
 
   Ids                 organization {org}, catalog {catalog}
                       group {group}, packages {package} (Tango), {wiki} (wiki), policy {policy}

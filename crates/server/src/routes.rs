@@ -16,7 +16,7 @@ use crate::api::{
     policies, requests, role_assignments, settings,
 };
 use crate::extract::ReferenceBody;
-use crate::pages::{self, my_access};
+use crate::pages::{self, admin, my_access};
 use crate::sign_in::guest as sign_in_guest;
 use crate::sign_in::handlers as sign_in;
 use crate::sign_in::provider as sign_in_provider;
@@ -133,6 +133,7 @@ table! { page_table, true,
     POST "/myaccess/access/{id}/remove" => my_access::access::remove, "myAccessRemove", AuthenticatedWrite, 303, "pages", "Remove your own assignment (form)";
     GET "/myaccess/approvals" => my_access::approvals::list, "myAccessApprovals", Authenticated, 200, "pages", "Approvals: requests waiting for your decision, and your past decisions";
     GET "/myaccess/approvals/{id}" => my_access::approvals::show, "myAccessApproval", Authenticated, 200, "pages", "One request waiting for your decision";
+    GET "/admin/connectedOrganizations" => admin::organizations::list, "adminConnectedOrganizations", EntitlementRead, 200, "pages", "Administration: connected organizations, with domains, sign-in, state and sponsors (?q= searches name or domain)", query = admin::organizations::ListParams;
     POST "/myaccess/approvals/{id}" => my_access::approvals::decide, "myAccessDecide", AuthenticatedWrite, 303, "pages", "Approve or deny (form: stage, decision, justification)";
 }
 

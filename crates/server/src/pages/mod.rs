@@ -1,9 +1,10 @@
-//! Server-rendered pages (askama templates, htmx as an improvement only): My Access today,
-//! the admin portal next. Handlers read the caller from [`Viewer`], call one `App` service,
+//! Server-rendered pages (askama templates, htmx as an improvement only): My Access, and the
+//! admin portal as it grows. Handlers read the caller from [`Viewer`], call one `App` service,
 //! and render; they never see SQL. Every form is a real `<form method=post>` carrying the
 //! session's CSRF token, so the pages work without JavaScript; with htmx, the handlers that
 //! support it answer a fragment when `HX-Request` is set (responses say `Vary: HX-Request`).
 
+pub mod admin;
 pub mod assets;
 pub mod forms;
 pub mod headers;

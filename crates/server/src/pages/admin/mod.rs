@@ -1,0 +1,39 @@
+//! The admin portal (`/admin`): what the seeds' administrators click, page by page, over the
+//! same `App` services as the Graph API, so each person sees and changes exactly what their
+//! roles allow there. One module per section of its navigation; the chrome lists only the
+//! sections the viewer may open.
+
+pub mod organizations;
+
+use gatehouse_domain::principal::Permission;
+
+use super::{Chrome, PageError, Viewer};
+use crate::state::AppState;
+
+/// One entry of the admin navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The sections, with the permission each needs (the route's, so a link never leads to a
+/// refusal).
+const SECTIONS: &[(&str, &str, &str, Permission)] =
+    &[("organizations", "/admin/connectedOrganizations", "Connected organizations", Permission::EntitlementRead)];
+
+/// The chrome of an admin page: the host's name, and the sections this viewer may open.
+pub async fn chrome(s: &AppState, v: &Viewer, section: &'static str) -> Result<AdminChrome, PageError> {
+    let settings = s.app.get_settings().await?;
+    let nav = SECTIONS
+        .iter()
+        .filter(|(_, _, _, perm)| v.principal.may(*perm).is_ok())
+        .map(|(key, href, label, _)| NavItem { href, label, current: *key == section })
+        .collect();
+    Ok(AdminChrome { base: v.chrome(section, settings.organization_display_name.as_deref()), nav })
+}
+
+pub struct AdminChrome {
+    pub base: Chrome,
+    pub nav: Vec<NavItem>,
+}

@@ -1,0 +1,113 @@
+//! Connected organizations (`/admin/connectedOrganizations`): the list with its search by name
+//! **or domain** (the anchor product searches names only, seed 004), each organization's
+//! domains, how its users sign in, its state and its sponsors; names that more than one
+//! organization uses are flagged (seed 003 asks for that warning).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use gatehouse_app::ListQuery;
+use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource, SponsorKind};
+use serde::Deserialize;
+
+use super::{chrome, AdminChrome};
+use crate::pages::{render, PageResult, Viewer};
+use crate::state::AppState;
+
+/// The most organizations one page lists; a search narrows it.
+const PAGE_SIZE: u32 = 100;
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct ListParams {
+    /// Part of an organization's name or one of its domains.
+    q: Option<String>,
+}
+
+pub struct Row {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub domains: String,
+    pub sign_in: String,
+    pub state: String,
+    pub internal_sponsors: i64,
+    pub external_sponsors: i64,
+    /// Another organization has the same name (case aside).
+    pub name_taken: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/organizations.html")]
+struct ListPage {
+    chrome: AdminChrome,
+    query: String,
+    rows: Vec<Row>,
+    /// More organizations match than the page shows.
+    more: bool,
+}
+
+/// How the organization's users sign in, in the admin's words.
+pub fn sign_in_kind(source: &IdentitySource) -> &'static str {
+    match source {
+        IdentitySource::Domain { .. } => "One-time passcode",
+        IdentitySource::Oidc { .. } => "OpenID Connect",
+        IdentitySource::ExternalDomainFederation { .. } => "SAML/WS-Fed federation",
+        IdentitySource::AzureActiveDirectoryTenant { .. } => "Microsoft Entra ID",
+        IdentitySource::CrossCloudAzureActiveDirectoryTenant { .. } => "Microsoft Entra ID (other cloud)",
+        IdentitySource::Social { .. } => "Social identity",
+    }
+}
+
+fn joined<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for i in items {
+        if !seen.contains(&i) {
+            seen.push(i);
+        }
+    }
+    seen.join(", ")
+}
+
+async fn sponsors(
+    s: &AppState,
+    org: &ConnectedOrganization,
+    kind: SponsorKind,
+) -> Result<i64, gatehouse_app::AppError> {
+    let q = ListQuery { top: 0, count: true, ..ListQuery::EXPANDED };
+    Ok(s.app.list_sponsors(org.id, kind, q).await?.count.unwrap_or(0))
+}
+
+/// `GET /admin/connectedOrganizations?q=`: the list, searched by name or domain.
+pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListParams>) -> PageResult {
+    let query = p.q.unwrap_or_default().trim().chars().take(200).collect::<String>();
+    let search = Some(query.as_str()).filter(|q| !q.is_empty());
+    let page = s
+        .app
+        .list_connected_organizations(ListQuery { search, top: PAGE_SIZE, count: true, ..ListQuery::EXPANDED })
+        .await?;
+    let more = page.next_skip.is_some();
+    // Duplicate names across the whole tenant, not only this page.
+    let all = s.app.list_connected_organizations(ListQuery::EXPANDED).await?;
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for o in &all.items {
+        *names.entry(o.display_name.to_lowercase()).or_default() += 1;
+    }
+    let mut rows = Vec::with_capacity(page.items.len());
+    for o in &page.items {
+        rows.push(Row {
+            id: o.id.to_string(),
+            name: o.display_name.clone(),
+            description: o.description.clone().unwrap_or_default(),
+            domains: joined(o.identity_sources.iter().filter_map(IdentitySource::domain_name)),
+            sign_in: joined(o.identity_sources.iter().map(sign_in_kind)),
+            state: o.state.to_string(),
+            internal_sponsors: sponsors(&s, o, SponsorKind::Internal).await?,
+            external_sponsors: sponsors(&s, o, SponsorKind::External).await?,
+            name_taken: names.get(&o.display_name.to_lowercase()).copied().unwrap_or(0) > 1,
+        });
+    }
+    let chrome = chrome(&s, &v, "organizations").await?;
+    render(StatusCode::OK, &ListPage { chrome, query, rows, more })
+}

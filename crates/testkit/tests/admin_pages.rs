@@ -1,0 +1,85 @@
+//! The admin portal's pages over HTTP without a browser, on both backends: what each shows and
+//! to whom. (The click-paths in Chromium come with the wizards.)
+
+use gatehouse_testkit::fixtures::partner::world;
+use gatehouse_testkit::web::{Page, Web};
+use gatehouse_testkit::{both_backends, json, TestServer, EM};
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+use uuid::Uuid;
+
+fn rows(p: &Page) -> Vec<(String, Vec<String>)> {
+    let d = Html::parse_document(&p.html);
+    let row = Selector::parse("table.list tbody tr").unwrap();
+    let cell = Selector::parse("th, td").unwrap();
+    d.select(&row)
+        .map(|r| {
+            let cells: Vec<String> = r
+                .select(&cell)
+                .map(|c| c.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect();
+            (r.value().attr("data-organization").unwrap_or("").to_owned(), cells)
+        })
+        .collect()
+}
+
+async fn admin_id(s: &TestServer) -> Uuid {
+    s.get("/v1.0/me").await.expect(200)["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn organizations_are_listed_and_searched_by_name_or_domain(s: TestServer) {
+    let w = world(&s).await;
+    // A second organization by the same name (seed 003's confusion), and one that signs in at
+    // its own OpenID provider.
+    let twin = s
+        .post(
+            &format!("{EM}/connectedOrganizations"),
+            json!({"displayName": "fabrikam", "description": "The other one", "identitySources": [
+                {"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "fabrikam-labs.example", "displayName": "Labs"}]}),
+        )
+        .await
+        .expect(201);
+    s.post(
+        &format!("{EM}/connectedOrganizations"),
+        json!({"displayName": "Northwind", "identitySources": [
+            {"@odata.type": "#gatehouse.oidcIdentitySource", "domainName": "northwind.example", "displayName": "Northwind",
+             "issuerUri": "https://login.northwind.example"},
+            {"@odata.type": "#microsoft.graph.domainIdentitySource", "domainName": "northwind-partners.example"}]}),
+    )
+    .await
+    .expect(201);
+
+    let web = Web::signed_in(&s, admin_id(&s).await).await;
+    let page = web.get("/admin/connectedOrganizations").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let listed = rows(&page);
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let fabrikam = listed.iter().find(|(id, _)| *id == w.org).expect("Fabrikam is listed");
+    assert!(fabrikam.1[0].starts_with("Fabrikam Another organization has this name"), "{:?}", fabrikam.1);
+    assert_eq!(fabrikam.1[1..], ["fabrikam.example", "One-time passcode", "configured", "1", "1"], "{:?}", fabrikam.1);
+    let twin_row = listed.iter().find(|(id, _)| *id == twin["id"]).unwrap();
+    assert!(twin_row.1[0].contains("Another organization has this name") && twin_row.1[0].contains("The other one"));
+    let northwind = listed.iter().find(|(_, c)| c[0] == "Northwind").expect("Northwind is listed");
+    assert_eq!(northwind.1[1], "northwind.example, northwind-partners.example");
+    assert_eq!(northwind.1[2], "OpenID Connect, One-time passcode");
+    assert_eq!(northwind.1[4..], ["0", "0"]);
+
+    // By a domain the anchor product cannot search for, and by part of a name.
+    let by_domain = rows(&web.get("/admin/connectedOrganizations?q=northwind-partners.example").await);
+    assert_eq!(by_domain.iter().map(|(_, c)| c[0].as_str()).collect::<Vec<_>>(), ["Northwind"]);
+    let by_name = rows(&web.get("/admin/connectedOrganizations?q=FABRI").await);
+    assert_eq!(by_name.len(), 2, "{by_name:?}");
+    let none = web.get("/admin/connectedOrganizations?q=nowhere.example").await;
+    assert!(rows(&none).is_empty() && none.html.contains("No connected organization’s name or domain matches"));
+
+    // The navigation offers what the viewer may open; a member without an entitlement role
+    // cannot open the page.
+    assert!(page.html.contains(r#"href="/admin/connectedOrganizations" aria-current="page""#), "{}", page.html);
+    let megan = Web::signed_in(&s, w.megan.id.parse().unwrap()).await;
+    assert_eq!(megan.get("/admin/connectedOrganizations").await.status, StatusCode::FORBIDDEN);
+    let signed_out = Web::new(&s).get("/admin/connectedOrganizations").await;
+    assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+    assert!(signed_out.location().unwrap().starts_with("/signin?return_to=/admin/connectedOrganizations"));
+}
+
+both_backends!(organizations_are_listed_and_searched_by_name_or_domain);
