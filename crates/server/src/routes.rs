@@ -134,6 +134,7 @@ table! { page_table, true,
     GET "/myaccess/approvals" => my_access::approvals::list, "myAccessApprovals", Authenticated, 200, "pages", "Approvals: requests waiting for your decision, and your past decisions";
     GET "/myaccess/approvals/{id}" => my_access::approvals::show, "myAccessApproval", Authenticated, 200, "pages", "One request waiting for your decision";
     GET "/admin/connectedOrganizations" => admin::organizations::list, "adminConnectedOrganizations", EntitlementRead, 200, "pages", "Administration: connected organizations, with domains, sign-in, state and sponsors (?q= searches name or domain)", query = admin::organizations::ListParams;
+    GET "/admin/connectedOrganizations/{id}" => admin::organizations::show, "adminConnectedOrganization", EntitlementRead, 200, "pages", "Administration: one connected organization, with its directories and domains and its sponsors";
     POST "/myaccess/approvals/{id}" => my_access::approvals::decide, "myAccessDecide", AuthenticatedWrite, 303, "pages", "Approve or deny (form: stage, decision, justification)";
 }
 

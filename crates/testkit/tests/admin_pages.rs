@@ -64,6 +64,26 @@ async fn organizations_are_listed_and_searched_by_name_or_domain(s: TestServer) 
     assert_eq!(northwind.1[2], "OpenID Connect, One-time passcode");
     assert_eq!(northwind.1[4..], ["0", "0"]);
 
+    // The overview: properties, directories and domains, and both kinds of sponsor.
+    let overview = web.get(&format!("/admin/connectedOrganizations/{}", w.org)).await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.html);
+    let d = Html::parse_document(&overview.html);
+    let texts = |css: &str| -> Vec<String> {
+        d.select(&Selector::parse(css).unwrap())
+            .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    assert_eq!(texts("h1"), ["Fabrikam"]);
+    assert!(overview.html.contains("Another connected organization has this name"));
+    assert_eq!(texts("table.list tbody tr"), ["fabrikam.example fabrikam.example One-time passcode —"]);
+    assert_eq!(texts("ul[aria-label='Internal sponsors'] li"), ["Alex Wilber alex@contoso.example"]);
+    assert_eq!(texts("ul[aria-label='External sponsors'] li"), ["Bob Fischer bob@fabrikam.example"]);
+    assert_eq!(
+        web.get(&format!("/admin/connectedOrganizations/{}", Uuid::new_v4())).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(web.get("/admin/connectedOrganizations/not-a-guid").await.status, StatusCode::NOT_FOUND);
+
     // By a domain the anchor product cannot search for, and by part of a name.
     let by_domain = rows(&web.get("/admin/connectedOrganizations?q=northwind-partners.example").await);
     assert_eq!(by_domain.iter().map(|(_, c)| c[0].as_str()).collect::<Vec<_>>(), ["Northwind"]);

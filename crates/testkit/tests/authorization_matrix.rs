@@ -245,6 +245,7 @@ fn table() -> Vec<Row> {
         GET "/myaccess" => PAGE;
         // The admin portal: the same permission as the list in the API.
         GET "/admin/connectedOrganizations" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
+        GET "/admin/connectedOrganizations/{id}" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         GET "/myaccess/packages/{id}" => [303, 403, 403, 403, 403, 403, 403, 403, 403, 403];
         POST "/myaccess/packages/{id}" => [303, 403, 403, 403, 403, 403, 403, 403, 403, 403];
         GET "/myaccess/requests" => PAGE;
@@ -444,7 +445,9 @@ async fn fixture(s: &TestServer) -> Fx {
 fn fill(method: &Method, template: &str, f: &Fx) -> String {
     let missing = Uuid::new_v4().to_string();
     let deleting = *method == Method::DELETE;
-    let id = if template.starts_with(em!("/connectedOrganizations/")) {
+    let id = if template.starts_with(em!("/connectedOrganizations/"))
+        || template.starts_with("/admin/connectedOrganizations/")
+    {
         if deleting && !template.contains("Sponsors") {
             missing.clone()
         } else {

@@ -1,19 +1,20 @@
 //! Connected organizations (`/admin/connectedOrganizations`): the list with its search by name
 //! **or domain** (the anchor product searches names only, seed 004), each organization's
 //! domains, how its users sign in, its state and its sponsors; names that more than one
-//! organization uses are flagged (seed 003 asks for that warning).
+//! organization uses are flagged (seed 003 asks for that warning). One organization's overview
+//! (`/admin/connectedOrganizations/{id}`): its properties, directories and domains, sponsors.
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use gatehouse_app::ListQuery;
 use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource, SponsorKind};
 use serde::Deserialize;
 
 use super::{chrome, AdminChrome};
-use crate::pages::{render, PageResult, Viewer};
+use crate::pages::{path_id, render, when, PageResult, Viewer};
 use crate::state::AppState;
 
 /// The most organizations one page lists; a search narrows it.
@@ -110,4 +111,85 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListPara
     }
     let chrome = chrome(&s, &v, "organizations").await?;
     render(StatusCode::OK, &ListPage { chrome, query, rows, more })
+}
+
+/// One directory or domain of the organization.
+pub struct SourceRow {
+    pub domain: String,
+    pub name: String,
+    pub sign_in: &'static str,
+    /// Where its users sign in, when that is a provider of theirs.
+    pub issuer: String,
+}
+
+pub struct SponsorRow {
+    pub name: String,
+    pub mail: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/organization.html")]
+struct OverviewPage {
+    chrome: AdminChrome,
+    id: String,
+    name: String,
+    description: String,
+    state: String,
+    created: String,
+    name_taken: bool,
+    sources: Vec<SourceRow>,
+    internal: Vec<SponsorRow>,
+    external: Vec<SponsorRow>,
+}
+
+fn source_row(source: &IdentitySource) -> SourceRow {
+    let (name, issuer, tenant) = match source {
+        IdentitySource::Domain { display_name, .. } | IdentitySource::Social { display_name, .. } => {
+            (display_name.clone(), None, None)
+        }
+        IdentitySource::Oidc { display_name, issuer_uri, .. }
+        | IdentitySource::ExternalDomainFederation { display_name, issuer_uri, .. } => {
+            (display_name.clone(), Some(issuer_uri.clone()), None)
+        }
+        IdentitySource::AzureActiveDirectoryTenant { display_name, tenant_id }
+        | IdentitySource::CrossCloudAzureActiveDirectoryTenant { display_name, tenant_id, .. } => {
+            (display_name.clone(), None, Some(tenant_id.clone()))
+        }
+    };
+    SourceRow {
+        domain: source.domain_name().map(str::to_owned).or(tenant).unwrap_or_default(),
+        name: name.unwrap_or_default(),
+        sign_in: sign_in_kind(source),
+        issuer: issuer.unwrap_or_default(),
+    }
+}
+
+async fn sponsor_rows(
+    s: &AppState,
+    org: uuid::Uuid,
+    kind: SponsorKind,
+) -> Result<Vec<SponsorRow>, gatehouse_app::AppError> {
+    let page = s.app.list_sponsors(org, kind, ListQuery::EXPANDED).await?;
+    Ok(page.items.into_iter().map(|u| SponsorRow { name: u.display_name, mail: u.mail.unwrap_or_default() }).collect())
+}
+
+/// `GET /admin/connectedOrganizations/{id}`: the organization's overview.
+pub async fn show(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
+    let id = path_id(&id, "connected organization")?;
+    let o = s.app.get_connected_organization(id).await?;
+    let all = s.app.list_connected_organizations(ListQuery::EXPANDED).await?;
+    let name_taken = all.items.iter().any(|x| x.id != o.id && x.display_name.eq_ignore_ascii_case(&o.display_name));
+    let page = OverviewPage {
+        chrome: chrome(&s, &v, "organizations").await?,
+        id: o.id.to_string(),
+        name: o.display_name.clone(),
+        description: o.description.clone().unwrap_or_default(),
+        state: o.state.to_string(),
+        created: when::date(&o.created_date_time),
+        name_taken,
+        sources: o.identity_sources.iter().map(source_row).collect(),
+        internal: sponsor_rows(&s, id, SponsorKind::Internal).await?,
+        external: sponsor_rows(&s, id, SponsorKind::External).await?,
+    };
+    render(StatusCode::OK, &page)
 }
