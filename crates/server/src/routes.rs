@@ -135,6 +135,7 @@ table! { page_table, true,
     GET "/myaccess/approvals/{id}" => my_access::approvals::show, "myAccessApproval", Authenticated, 200, "pages", "One request waiting for your decision";
     GET "/admin/connectedOrganizations" => admin::organizations::list, "adminConnectedOrganizations", EntitlementRead, 200, "pages", "Administration: connected organizations, with domains, sign-in, state and sponsors (?q= searches name or domain)", query = admin::organizations::ListParams;
     GET "/admin/connectedOrganizations/{id}" => admin::organizations::show, "adminConnectedOrganization", EntitlementRead, 200, "pages", "Administration: one connected organization, with its directories and domains and its sponsors";
+    GET "/admin/catalogs" => admin::catalogs::list, "adminCatalogs", EntitlementRead, 200, "pages", "Administration: the catalogs the viewer may read, enabled or not, open to external users or not, with their package counts (?q= searches names)", query = admin::catalogs::ListParams;
     POST "/myaccess/approvals/{id}" => my_access::approvals::decide, "myAccessDecide", AuthenticatedWrite, 303, "pages", "Approve or deny (form: stage, decision, justification)";
 }
 

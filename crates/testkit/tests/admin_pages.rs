@@ -102,4 +102,54 @@ async fn organizations_are_listed_and_searched_by_name_or_domain(s: TestServer) 
     assert!(signed_out.location().unwrap().starts_with("/signin?return_to=/admin/connectedOrganizations"));
 }
 
-both_backends!(organizations_are_listed_and_searched_by_name_or_domain);
+/// Administrators see every catalog; a catalog owner only theirs (the API's reach).
+async fn catalogs_are_listed_to_whoever_may_read_them(s: TestServer) {
+    let w = world(&s).await;
+    let finance = s
+        .post(&format!("{EM}/catalogs"), json!({"displayName": "Finance", "description": "Invoices", "state": "unpublished", "isExternallyVisible": false}))
+        .await
+        .expect(201);
+    let finance = finance["id"].as_str().unwrap().to_owned();
+    let owner =
+        s.post("/v1.0/users", json!({"displayName": "Olga Owner", "mail": "olga@contoso.example"})).await.expect(201);
+    s.post(
+        "/v1.0/roleManagement/entitlementManagement/roleAssignments",
+        json!({"roleDefinitionId": "ae79f266-94d4-4dab-b730-feca7e132178", "principalId": owner["id"], "directoryScopeId": "/",
+               "appScopeId": format!("/AccessPackageCatalog/{finance}")}),
+    )
+    .await
+    .expect(201);
+
+    let cells = |p: &Page| -> Vec<Vec<String>> {
+        let d = Html::parse_document(&p.html);
+        let row = Selector::parse("table.list tbody tr").unwrap();
+        let cell = Selector::parse("th, td").unwrap();
+        d.select(&row)
+            .map(|r| {
+                r.select(&cell)
+                    .map(|c| c.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+                    .collect()
+            })
+            .collect()
+    };
+    let admin = Web::signed_in(&s, admin_id(&s).await).await;
+    let all = admin.get("/admin/catalogs").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.html);
+    let mut listed = cells(&all);
+    listed.sort();
+    assert_eq!(
+        listed,
+        [vec!["Finance Invoices", "No", "No", "0"], vec!["Partner extranet", "Yes", "Yes", "1"],],
+        "{listed:?}"
+    );
+    assert_eq!(cells(&admin.get("/admin/catalogs?q=part").await).len(), 1);
+    assert!(all.html.contains(r#"href="/admin/catalogs" aria-current="page""#));
+
+    let olga = Web::signed_in(&s, owner["id"].as_str().unwrap().parse().unwrap()).await;
+    let own = olga.get("/admin/catalogs").await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.html);
+    assert_eq!(cells(&own), [vec!["Finance Invoices", "No", "No", "0"]]);
+    assert!(!own.html.contains(&w.catalog), "an owner of Finance sees Partner extranet");
+}
+
+both_backends!(organizations_are_listed_and_searched_by_name_or_domain, catalogs_are_listed_to_whoever_may_read_them);

@@ -245,6 +245,7 @@ fn table() -> Vec<Row> {
         GET "/myaccess" => PAGE;
         // The admin portal: the same permission as the list in the API.
         GET "/admin/connectedOrganizations" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
+        GET "/admin/catalogs" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         GET "/admin/connectedOrganizations/{id}" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         GET "/myaccess/packages/{id}" => [303, 403, 403, 403, 403, 403, 403, 403, 403, 403];
         POST "/myaccess/packages/{id}" => [303, 403, 403, 403, 403, 403, 403, 403, 403, 403];

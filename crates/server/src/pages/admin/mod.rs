@@ -3,6 +3,7 @@
 //! roles allow there. One module per section of its navigation; the chrome lists only the
 //! sections the viewer may open.
 
+pub mod catalogs;
 pub mod organizations;
 
 use gatehouse_domain::principal::Permission;
@@ -19,8 +20,10 @@ pub struct NavItem {
 
 /// The sections, with the permission each needs (the route's, so a link never leads to a
 /// refusal).
-const SECTIONS: &[(&str, &str, &str, Permission)] =
-    &[("organizations", "/admin/connectedOrganizations", "Connected organizations", Permission::EntitlementRead)];
+const SECTIONS: &[(&str, &str, &str, Permission)] = &[
+    ("organizations", "/admin/connectedOrganizations", "Connected organizations", Permission::EntitlementRead),
+    ("catalogs", "/admin/catalogs", "Catalogs", Permission::EntitlementRead),
+];
 
 /// The chrome of an admin page: the host's name, and the sections this viewer may open.
 pub async fn chrome(s: &AppState, v: &Viewer, section: &'static str) -> Result<AdminChrome, PageError> {
