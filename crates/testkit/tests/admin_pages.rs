@@ -8,18 +8,18 @@ use reqwest::StatusCode;
 use scraper::{Html, Selector};
 use uuid::Uuid;
 
+/// An element's text with its whitespace collapsed, as a reader sees it.
+fn text(e: scraper::ElementRef<'_>) -> String {
+    e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each row of the page's list: its `data-organization` id and its cells' texts.
 fn rows(p: &Page) -> Vec<(String, Vec<String>)> {
     let d = Html::parse_document(&p.html);
     let row = Selector::parse("table.list tbody tr").unwrap();
     let cell = Selector::parse("th, td").unwrap();
     d.select(&row)
-        .map(|r| {
-            let cells: Vec<String> = r
-                .select(&cell)
-                .map(|c| c.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
-                .collect();
-            (r.value().attr("data-organization").unwrap_or("").to_owned(), cells)
-        })
+        .map(|r| (r.value().attr("data-organization").unwrap_or("").to_owned(), r.select(&cell).map(text).collect()))
         .collect()
 }
 
@@ -68,11 +68,7 @@ async fn organizations_are_listed_and_searched_by_name_or_domain(s: TestServer) 
     let overview = web.get(&format!("/admin/connectedOrganizations/{}", w.org)).await;
     assert_eq!(overview.status, StatusCode::OK, "{}", overview.html);
     let d = Html::parse_document(&overview.html);
-    let texts = |css: &str| -> Vec<String> {
-        d.select(&Selector::parse(css).unwrap())
-            .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect()
-    };
+    let texts = |css: &str| -> Vec<String> { d.select(&Selector::parse(css).unwrap()).map(text).collect() };
     assert_eq!(texts("h1"), ["Fabrikam"]);
     assert!(overview.html.contains("Another connected organization has this name"));
     assert_eq!(texts("table.list tbody tr"), ["fabrikam.example fabrikam.example One-time passcode —"]);
@@ -120,18 +116,7 @@ async fn catalogs_are_listed_to_whoever_may_read_them(s: TestServer) {
     .await
     .expect(201);
 
-    let cells = |p: &Page| -> Vec<Vec<String>> {
-        let d = Html::parse_document(&p.html);
-        let row = Selector::parse("table.list tbody tr").unwrap();
-        let cell = Selector::parse("th, td").unwrap();
-        d.select(&row)
-            .map(|r| {
-                r.select(&cell)
-                    .map(|c| c.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
-                    .collect()
-            })
-            .collect()
-    };
+    let cells = |p: &Page| -> Vec<Vec<String>> { rows(p).into_iter().map(|(_, cells)| cells).collect() };
     let admin = Web::signed_in(&s, admin_id(&s).await).await;
     let all = admin.get("/admin/catalogs").await;
     assert_eq!(all.status, StatusCode::OK, "{}", all.html);

@@ -11,7 +11,7 @@ use gatehouse_domain::enums::CatalogState;
 use gatehouse_store::catalogs::in_catalog;
 use serde::Deserialize;
 
-use super::{chrome, AdminChrome};
+use super::{chrome, AdminChrome, COUNT_ONLY};
 use crate::pages::{render, PageResult, Viewer};
 use crate::state::AppState;
 
@@ -50,8 +50,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListPara
     let more = page.next_skip.is_some();
     let mut rows = Vec::with_capacity(page.items.len());
     for c in page.items {
-        let count = ListQuery { top: 0, count: true, ..ListQuery::EXPANDED };
-        let packages = s.app.list_packages(&actor, in_catalog(c.id), count).await?.count.unwrap_or(0);
+        let packages = s.app.list_packages(&actor, in_catalog(c.id), COUNT_ONLY).await?.count.unwrap_or(0);
         rows.push(Row {
             id: c.id.to_string(),
             name: c.display_name,

@@ -6,10 +6,14 @@
 pub mod catalogs;
 pub mod organizations;
 
+use gatehouse_app::ListQuery;
 use gatehouse_domain::principal::Permission;
 
 use super::{Chrome, PageError, Viewer};
 use crate::state::AppState;
+
+/// A list call that only counts (the counts the lists show beside each row).
+pub const COUNT_ONLY: ListQuery<'static> = ListQuery { top: 0, count: true, ..ListQuery::EXPANDED };
 
 /// One entry of the admin navigation.
 pub struct NavItem {

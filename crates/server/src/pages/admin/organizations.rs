@@ -13,7 +13,7 @@ use gatehouse_app::ListQuery;
 use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource, SponsorKind};
 use serde::Deserialize;
 
-use super::{chrome, AdminChrome};
+use super::{chrome, AdminChrome, COUNT_ONLY};
 use crate::pages::{path_id, render, when, PageResult, Viewer};
 use crate::state::AppState;
 
@@ -76,25 +76,29 @@ async fn sponsors(
     org: &ConnectedOrganization,
     kind: SponsorKind,
 ) -> Result<i64, gatehouse_app::AppError> {
-    let q = ListQuery { top: 0, count: true, ..ListQuery::EXPANDED };
-    Ok(s.app.list_sponsors(org.id, kind, q).await?.count.unwrap_or(0))
+    Ok(s.app.list_sponsors(org.id, kind, COUNT_ONLY).await?.count.unwrap_or(0))
+}
+
+/// How many organizations use each name (lower-cased), across the tenant rather than one page.
+async fn names_in_use(s: &AppState) -> Result<HashMap<String, usize>, gatehouse_app::AppError> {
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for o in s.app.list_connected_organizations(ListQuery::EXPANDED).await?.items {
+        *names.entry(o.display_name.to_lowercase()).or_default() += 1;
+    }
+    Ok(names)
+}
+
+fn name_taken(names: &HashMap<String, usize>, o: &ConnectedOrganization) -> bool {
+    names.get(&o.display_name.to_lowercase()).copied().unwrap_or(0) > 1
 }
 
 /// `GET /admin/connectedOrganizations?q=`: the list, searched by name or domain.
 pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListParams>) -> PageResult {
     let query = p.q.unwrap_or_default().trim().chars().take(200).collect::<String>();
     let search = Some(query.as_str()).filter(|q| !q.is_empty());
-    let page = s
-        .app
-        .list_connected_organizations(ListQuery { search, top: PAGE_SIZE, count: true, ..ListQuery::EXPANDED })
-        .await?;
+    let page = s.app.list_connected_organizations(ListQuery { search, top: PAGE_SIZE, ..ListQuery::EXPANDED }).await?;
     let more = page.next_skip.is_some();
-    // Duplicate names across the whole tenant, not only this page.
-    let all = s.app.list_connected_organizations(ListQuery::EXPANDED).await?;
-    let mut names: HashMap<String, usize> = HashMap::new();
-    for o in &all.items {
-        *names.entry(o.display_name.to_lowercase()).or_default() += 1;
-    }
+    let names = names_in_use(&s).await?;
     let mut rows = Vec::with_capacity(page.items.len());
     for o in &page.items {
         rows.push(Row {
@@ -106,7 +110,7 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListPara
             state: o.state.to_string(),
             internal_sponsors: sponsors(&s, o, SponsorKind::Internal).await?,
             external_sponsors: sponsors(&s, o, SponsorKind::External).await?,
-            name_taken: names.get(&o.display_name.to_lowercase()).copied().unwrap_or(0) > 1,
+            name_taken: name_taken(&names, o),
         });
     }
     let chrome = chrome(&s, &v, "organizations").await?;
@@ -177,8 +181,7 @@ async fn sponsor_rows(
 pub async fn show(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
     let id = path_id(&id, "connected organization")?;
     let o = s.app.get_connected_organization(id).await?;
-    let all = s.app.list_connected_organizations(ListQuery::EXPANDED).await?;
-    let name_taken = all.items.iter().any(|x| x.id != o.id && x.display_name.eq_ignore_ascii_case(&o.display_name));
+    let name_taken = name_taken(&names_in_use(&s).await?, &o);
     let page = OverviewPage {
         chrome: chrome(&s, &v, "organizations").await?,
         id: o.id.to_string(),
