@@ -3,6 +3,7 @@
 use gatehouse_domain::connected_organization::{
     ConnectedOrganization, ConnectedOrganizationPatch, IdentitySource, NewConnectedOrganization, SponsorKind,
 };
+use gatehouse_domain::directory::User;
 use gatehouse_domain::enums::UserType;
 use gatehouse_domain::ValidationError;
 use gatehouse_store::query::Where;
@@ -47,6 +48,21 @@ async fn keep_client_secrets(
         }
     }
     Ok(())
+}
+
+/// Internal sponsors are the host's members, external sponsors guests (seed 003: the anchor
+/// product offers members as external sponsors).
+pub fn check_sponsor_kind(kind: SponsorKind, u: &User, field: &str) -> Result<()> {
+    let why = match (kind, u.user_type) {
+        (SponsorKind::Internal, UserType::Guest) => {
+            format!("'{}' is a guest; internal sponsors must be members of the host organization", u.display_name)
+        }
+        (SponsorKind::External, UserType::Member) => {
+            format!("'{}' is a member; external sponsors must be guest users", u.display_name)
+        }
+        _ => return Ok(()),
+    };
+    Err(ValidationError::new(field, why).into())
 }
 
 impl App {
@@ -124,38 +140,62 @@ impl App {
     pub async fn add_sponsor(&self, actor: &Actor, org: Uuid, kind: SponsorKind, user: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let Some(o) = orgs::get(&mut tx, org).await? else { return not_found("connectedOrganization", org) };
-        let u = require_user(&mut tx, user, "@odata.id").await?;
-        match (kind, u.user_type) {
-            (SponsorKind::Internal, UserType::Guest) => {
-                return Err(ValidationError::new(
-                    "@odata.id",
-                    format!(
-                        "'{}' is a guest; internal sponsors must be members of the host organization",
-                        u.display_name
-                    ),
-                )
-                .into())
-            }
-            (SponsorKind::External, UserType::Member) => {
-                return Err(ValidationError::new(
-                    "@odata.id",
-                    format!("'{}' is a member; external sponsors must be guest users", u.display_name),
-                )
-                .into())
-            }
-            _ => {}
-        }
-        if orgs::add_sponsor(&mut tx, org, kind, user).await? {
-            let change =
-                serde_json::json!({"sponsorKind": kind.as_str(), "userId": user, "organization": o.display_name});
-            self.audit(
-                &mut tx,
-                actor,
-                created("connectedOrganization.addSponsor", "connectedOrganization", org, &change),
-            )
+        self.add_sponsor_in(&mut tx, actor, &o, kind, user, "@odata.id").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The admin portal's wizard: the organization and its sponsors in one transaction, so a
+    /// refused sponsor leaves no organization behind. Each sponsor list's errors name its field
+    /// (`internalSponsors`, `externalSponsors`).
+    pub async fn create_connected_organization_with_sponsors(
+        &self,
+        actor: &Actor,
+        input: NewConnectedOrganization,
+        internal: &[Uuid],
+        external: &[Uuid],
+    ) -> Result<ConnectedOrganization> {
+        let org = ConnectedOrganization::create(input, crate::new_id(), self.now())?;
+        let mut tx = self.store.begin().await?;
+        check_domains(&mut tx, &org).await?;
+        orgs::insert(&mut tx, &org).await?;
+        self.audit(&mut tx, actor, created("connectedOrganization.create", "connectedOrganization", org.id, &org))
             .await?;
+        for (kind, users, field) in
+            [(SponsorKind::Internal, internal, "internalSponsors"), (SponsorKind::External, external, "externalSponsors")]
+        {
+            for user in users {
+                self.add_sponsor_in(&mut tx, actor, &org, kind, *user, field).await?;
+            }
         }
         tx.commit().await?;
+        Ok(org)
+    }
+
+    /// Which organization already has `domain`, if any (the wizard says so as the domain is
+    /// added; creating checks again in its transaction).
+    pub async fn domain_owner(&self, domain: &str) -> Result<Option<String>> {
+        let mut conn = self.store.conn().await?;
+        Ok(orgs::domain_owner(&mut conn, domain, None).await?.map(|(_, name)| name))
+    }
+
+    async fn add_sponsor_in(
+        &self,
+        tx: &mut gatehouse_store::WriteTx,
+        actor: &Actor,
+        o: &ConnectedOrganization,
+        kind: SponsorKind,
+        user: Uuid,
+        field: &str,
+    ) -> Result<()> {
+        let u = require_user(tx, user, field).await?;
+        check_sponsor_kind(kind, &u, field)?;
+        if orgs::add_sponsor(tx, o.id, kind, user).await? {
+            let change =
+                serde_json::json!({"sponsorKind": kind.as_str(), "userId": user, "organization": o.display_name});
+            self.audit(tx, actor, created("connectedOrganization.addSponsor", "connectedOrganization", o.id, &change))
+                .await?;
+        }
         Ok(())
     }
 

@@ -71,6 +71,14 @@ impl App {
         }
     }
 
+    /// The user with exactly this mail address, if any (the admin portal's pickers add people
+    /// by address).
+    pub async fn find_user_by_mail(&self, mail: &str) -> Result<Option<User>> {
+        let mut conn = self.store.conn().await?;
+        let Some(id) = directory::find_by_mail(&mut conn, mail).await? else { return Ok(None) };
+        Ok(directory::get_user(&mut conn, id).await?)
+    }
+
     pub async fn list_users(&self, scope: Where, q: ListQuery<'_>) -> Result<Page<User>> {
         let mut conn = self.store.conn().await?;
         let page = gatehouse_store::query::list(&mut conn, &directory::USERS, scope, q).await?;

@@ -137,4 +137,98 @@ async fn catalogs_are_listed_to_whoever_may_read_them(s: TestServer) {
     assert!(!own.html.contains(&w.catalog), "an owner of Finance sees Partner extranet");
 }
 
-both_backends!(organizations_are_listed_and_searched_by_name_or_domain, catalogs_are_listed_to_whoever_may_read_them);
+/// The texts of the elements `css` selects.
+fn texts(p: &Page, css: &str) -> Vec<String> {
+    Html::parse_document(&p.html).select(&Selector::parse(css).unwrap()).map(text).collect()
+}
+
+/// The add-organization wizard over HTTP: each refusal is a 422 with its message next to the
+/// field, keeps what was typed, and writes nothing; Create writes the organization and both
+/// sponsors at once.
+async fn the_organization_wizard_refuses_in_place_and_creates_in_one_go(s: TestServer) {
+    let w = world(&s).await;
+    let web = Web::signed_in(&s, admin_id(&s).await).await;
+    const NEW: &str = "/admin/connectedOrganizations/new";
+    let first = web.get(NEW).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.html);
+    assert_eq!(texts(&first, "nav.tabs [aria-current=step]"), ["1. Basics"]);
+    let csrf = first.csrf();
+    let audit = s.audit_count().await;
+
+    // An empty name stops Next on Basics.
+    let p = web.post(NEW, &[("csrf", &csrf), ("name", "  "), ("go", "domains")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&p, "#name-error"), ["Enter the organization's name."]);
+    assert_eq!(texts(&p, "nav.tabs [aria-current=step]"), ["1. Basics"]);
+
+    // A name another organization has is a warning, not a refusal (seed 003).
+    let basics = [("csrf", csrf.as_str()), ("name", "fabrikam"), ("description", "Second Fabrikam")];
+    let p = web.post(NEW, &[&basics[..], &[("go", "domains")]].concat()).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(texts(&p, "#name-taken")[0].contains("already called fabrikam"));
+
+    // Domains: not a domain, a domain Fabrikam has, then a good one (no provider answers at
+    // it, so its users get passcodes).
+    let add = |domain: &'static str| [&basics[..], &[("new_domain", domain), ("go", "add_domain")]].concat();
+    let p = web.post(NEW, &add("not a domain")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(texts(&p, "#new_domain-error")[0].contains("not a valid domain name"), "{:?}", texts(&p, "#new_domain-error"));
+    assert_eq!(texts(&p, "nav.tabs [aria-current=step]"), ["2. Directory + domain"]);
+    let p = web.post(NEW, &add("Fabrikam.example")).await;
+    assert_eq!(
+        texts(&p, "#new_domain-error"),
+        ["fabrikam.example already belongs to the connected organization Fabrikam."]
+    );
+    assert!(p.html.contains(r#"value="Second Fabrikam""#) || p.html.contains(">Second Fabrikam<"), "what was typed is kept");
+    let p = web.post(NEW, &add("labs.fabrikam.example")).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert_eq!(texts(&p, "#domains tbody tr"), ["labs.fabrikam.example One-time passcode — Remove labs.fabrikam.example"]);
+    let domain = [("domain.0", "labs.fabrikam.example"), ("issuer.0", "")];
+
+    // Sponsors: the internal picker offers members only, the external one guests only; a
+    // member added as an external sponsor is refused.
+    let p = web.post(NEW, &[&basics[..], &domain[..], &[("go", "sponsors")]].concat()).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    let internal = texts(&p, "#internal-picker .offered label");
+    let external = texts(&p, "#external-picker .offered label");
+    assert!(internal.iter().any(|t| t.starts_with("Alex Wilber")), "{internal:?}");
+    assert!(!internal.iter().any(|t| t.starts_with("Bob Fischer")), "a guest offered as internal sponsor: {internal:?}");
+    assert!(external.iter().any(|t| t.starts_with("Bob Fischer")), "{external:?}");
+    assert!(!external.iter().any(|t| t.starts_with("Alex Wilber") || t.starts_with("Megan")), "a member offered as external sponsor: {external:?}");
+    let p = web
+        .post(NEW, &[&basics[..], &domain[..], &[("external_email", "alex@contoso.example"), ("go", "add_external_email")]].concat())
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&p, "#external-error"), ["'Alex Wilber' is a member; external sponsors must be guest users."]);
+    // The same member sent as an external sponsor by a crafted form is refused on Create too.
+    let p = web.post(NEW, &[&basics[..], &domain[..], &[("external", w.alex.id.as_str()), ("go", "create")]].concat()).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&p, "nav.tabs [aria-current=step]"), ["3. Sponsors"]);
+    assert_eq!(s.audit_count().await, audit, "a refused step wrote something");
+
+    let sponsors = [("internal", w.alex.id.as_str()), ("external", w.bob.id.as_str())];
+    let review = web.post(NEW, &[&basics[..], &domain[..], &sponsors[..], &[("go", "review")]].concat()).await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.html);
+    let facts = texts(&review, "#review dd");
+    assert_eq!(facts[3..], ["labs.fabrikam.example (One-time passcode)", "Alex Wilber", "Bob Fischer"], "{facts:?}");
+    let done = web.post(NEW, &[&basics[..], &domain[..], &sponsors[..], &[("go", "create")]].concat()).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let at = done.location().unwrap().to_owned();
+    let id = at.rsplit('/').next().unwrap();
+    let org = s.get(&format!("{EM}/connectedOrganizations/{id}")).await.expect(200);
+    assert_eq!(org["displayName"], "fabrikam");
+    assert_eq!(org["identitySources"][0]["domainName"], "labs.fabrikam.example");
+    let external = s.get(&format!("{EM}/connectedOrganizations/{id}/externalSponsors")).await.expect(200);
+    assert_eq!(gatehouse_testkit::fixtures::partner::ids(&external), [w.bob.id.clone()]);
+    let internal = s.get(&format!("{EM}/connectedOrganizations/{id}/internalSponsors")).await.expect(200);
+    assert_eq!(gatehouse_testkit::fixtures::partner::ids(&internal), [w.alex.id.clone()]);
+    assert_eq!(s.audit_count().await, audit + 3, "the organization and two sponsors");
+    let overview = web.get(&at).await;
+    assert_eq!(texts(&overview, "h1"), ["fabrikam"]);
+}
+
+both_backends!(
+    organizations_are_listed_and_searched_by_name_or_domain,
+    catalogs_are_listed_to_whoever_may_read_them,
+    the_organization_wizard_refuses_in_place_and_creates_in_one_go
+);

@@ -76,6 +76,12 @@ const fn admins(ok: u16) -> [u16; 10] {
     [401, 403, 403, 403, 403, 403, 403, ok, ok, 403]
 }
 
+/// An admin-portal page or form that changes tenant-wide configuration: administrators with
+/// a write token; signed out, sign-in first.
+const fn admin_page(ok: u16) -> [u16; 10] {
+    [303, 403, 403, 403, 403, 403, 403, ok, ok, 403]
+}
+
 /// Changing the directory: the global administrator only.
 const fn global(ok: u16) -> [u16; 10] {
     [401, 403, 403, 403, 403, 403, 403, 403, ok, 403]
@@ -247,6 +253,9 @@ fn table() -> Vec<Row> {
         GET "/admin/connectedOrganizations" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         GET "/admin/catalogs" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         GET "/admin/connectedOrganizations/{id}" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
+        // The wizard: an empty form shows its first tab.
+        GET "/admin/connectedOrganizations/new" => admin_page(200);
+        POST "/admin/connectedOrganizations/new" => admin_page(200);
         GET "/myaccess/packages/{id}" => [303, 403, 403, 403, 403, 403, 403, 403, 403, 403];
         POST "/myaccess/packages/{id}" => [303, 403, 403, 403, 403, 403, 403, 403, 403, 403];
         GET "/myaccess/requests" => PAGE;

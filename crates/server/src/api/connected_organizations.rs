@@ -144,15 +144,25 @@ pub async fn lookup_domain(
     _c: Caller,
     axum::extract::Query(q): axum::extract::Query<LookupQuery>,
 ) -> ApiResult<Response> {
-    use crate::api::wire::{DomainFound, DomainLookup};
-    use gatehouse_domain::connected_organization::{normalize_domain, validate_issuer, IdentitySource};
     let domain =
         q.domain.as_deref().ok_or_else(|| ApiError::bad_request("name the domain: ?domain=fabrikam.example"))?;
+    Ok(axum::Json(look_up(&state, domain, q.issuer.as_deref()).await?).into_response())
+}
+
+/// The lookup itself, shared with the admin portal's wizard. A named issuer that does not
+/// answer is an error on `issuer`; a domain without a provider is not an error (passcodes).
+pub async fn look_up(
+    state: &AppState,
+    domain: &str,
+    issuer: Option<&str>,
+) -> Result<crate::api::wire::DomainLookup, gatehouse_domain::ValidationError> {
+    use crate::api::wire::{DomainFound, DomainLookup};
+    use gatehouse_domain::connected_organization::{normalize_domain, validate_issuer, IdentitySource};
     let domain = normalize_domain(domain)?;
-    let given = q.issuer.as_deref().map(validate_issuer).transpose()?;
+    let given = issuer.map(validate_issuer).transpose()?;
     let candidate = given.clone().unwrap_or_else(|| format!("https://{domain}"));
     let found = state.relying_party.discover(&candidate).await;
-    let body = match (found, given) {
+    Ok(match (found, given) {
         (Ok(issuer), _) => DomainLookup {
             identity_source: IdentitySource::Oidc {
                 domain_name: domain.clone(),
@@ -169,7 +179,10 @@ pub async fn lookup_domain(
                 .into(),
         },
         (Err(e), Some(issuer)) => {
-            return Err(ApiError::bad_request(format!("no OpenID provider answers at {issuer}: {e}")));
+            return Err(gatehouse_domain::ValidationError::new(
+                "issuer",
+                format!("no OpenID provider answers at {issuer}: {e}"),
+            ));
         }
         (Err(e), None) => {
             tracing::info!(%domain, reason = %e, "no OpenID provider at the domain");
@@ -187,6 +200,5 @@ pub async fn lookup_domain(
                 looked_at: candidate,
             }
         }
-    };
-    Ok(axum::Json(body).into_response())
+    })
 }

@@ -4,7 +4,9 @@
 //! sections the viewer may open.
 
 pub mod catalogs;
+pub mod organization_new;
 pub mod organizations;
+pub mod wizard;
 
 use gatehouse_app::ListQuery;
 use gatehouse_domain::principal::Permission;

@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use gatehouse_app::ListQuery;
 use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource, SponsorKind};
+use gatehouse_domain::principal::Permission;
 use serde::Deserialize;
 
 use super::{chrome, AdminChrome, COUNT_ONLY};
@@ -47,6 +48,8 @@ struct ListPage {
     rows: Vec<Row>,
     /// More organizations match than the page shows.
     more: bool,
+    /// The viewer may add organizations.
+    may_add: bool,
 }
 
 /// How the organization's users sign in, in the admin's words.
@@ -80,7 +83,7 @@ async fn sponsors(
 }
 
 /// How many organizations use each name (lower-cased), across the tenant rather than one page.
-async fn names_in_use(s: &AppState) -> Result<HashMap<String, usize>, gatehouse_app::AppError> {
+pub(super) async fn names_in_use(s: &AppState) -> Result<HashMap<String, usize>, gatehouse_app::AppError> {
     let mut names: HashMap<String, usize> = HashMap::new();
     for o in s.app.list_connected_organizations(ListQuery::EXPANDED).await?.items {
         *names.entry(o.display_name.to_lowercase()).or_default() += 1;
@@ -114,7 +117,8 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListPara
         });
     }
     let chrome = chrome(&s, &v, "organizations").await?;
-    render(StatusCode::OK, &ListPage { chrome, query, rows, more })
+    let may_add = v.principal.may(Permission::EntitlementWrite).is_ok();
+    render(StatusCode::OK, &ListPage { chrome, query, rows, more, may_add })
 }
 
 /// One directory or domain of the organization.
