@@ -10,6 +10,7 @@ use gatehouse_domain::principal::CatalogRole;
 use gatehouse_domain::ValidationError;
 use gatehouse_store::catalogs;
 use gatehouse_store::query::{Param, Where};
+use gatehouse_store::WriteTx;
 use uuid::Uuid;
 
 use crate::audit::{created, deleted, updated};
@@ -93,10 +94,23 @@ impl App {
     }
 
     pub async fn create_resource_request(&self, actor: &Actor, input: NewResourceRequest) -> Result<ResourceRequest> {
+        let mut tx = self.store.begin().await?;
+        let out = self.create_resource_request_in(&mut tx, actor, input).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// [`Self::create_resource_request`] inside the caller's transaction (the admin portal's wizards write
+    /// several objects at once).
+    pub(crate) async fn create_resource_request_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        input: NewResourceRequest,
+    ) -> Result<ResourceRequest> {
         let (request_type, catalog_id, action) = input.validate()?;
         let now = self.now();
-        let mut tx = self.store.begin().await?;
-        let Some(catalog) = catalogs::get(&mut tx, catalog_id).await? else {
+        let Some(catalog) = catalogs::get(tx, catalog_id).await? else {
             return Err(ValidationError::new("catalog", format!("catalog '{catalog_id}' does not exist")).into());
         };
         actor.check(Action::ManageCatalog, catalog_id)?;
@@ -105,9 +119,8 @@ impl App {
                 let group_id = Uuid::parse_str(&origin_id).map_err(|_| {
                     ValidationError::new("resource.originId", format!("'{origin_id}' is not a group id"))
                 })?;
-                let group = require_group(&mut tx, group_id, "resource.originId").await?;
-                let existing =
-                    catalogs::find_resource(&mut tx, catalog_id, &origin_system, &group_id.to_string()).await?;
+                let group = require_group(tx, group_id, "resource.originId").await?;
+                let existing = catalogs::find_resource(tx, catalog_id, &origin_system, &group_id.to_string()).await?;
                 match (existing, request_type) {
                     (Some(_), RequestType::AdminAdd) => {
                         return Err(AppError::Conflict(format!(
@@ -121,8 +134,8 @@ impl App {
                         r.display_name = group.display_name.clone();
                         r.description = description.or(group.description.clone());
                         r.modified_date_time = now;
-                        catalogs::update_resource(&mut tx, &r).await?;
-                        self.audit(&mut tx, actor, updated("resource.update", "resource", r.id, &before, &r)).await?;
+                        catalogs::update_resource(tx, &r).await?;
+                        self.audit(tx, actor, updated("resource.update", "resource", r.id, &before, &r)).await?;
                         r.id
                     }
                     (None, RequestType::AdminUpdate) => {
@@ -144,22 +157,21 @@ impl App {
                         };
                         let (roles, scope) =
                             resource.directory_group_roles([crate::new_id(), crate::new_id()], crate::new_id());
-                        catalogs::insert_resource(&mut tx, &resource, &roles, &scope).await?;
-                        self.audit(&mut tx, actor, created("resource.add", "resource", resource.id, &resource)).await?;
+                        catalogs::insert_resource(tx, &resource, &roles, &scope).await?;
+                        self.audit(tx, actor, created("resource.add", "resource", resource.id, &resource)).await?;
                         resource.id
                     }
                 }
             }
             ResourceRequestAction::Remove { resource_id } => {
-                let Some(r) =
-                    catalogs::get_resource(&mut tx, resource_id).await?.filter(|r| r.catalog_id == catalog_id)
+                let Some(r) = catalogs::get_resource(tx, resource_id).await?.filter(|r| r.catalog_id == catalog_id)
                 else {
                     return Err(AppError::NotFound(format!(
                         "resource '{resource_id}' is not in catalog '{}'",
                         catalog.display_name
                     )));
                 };
-                let using = catalogs::packages_using_resource(&mut tx, resource_id).await?;
+                let using = catalogs::packages_using_resource(tx, resource_id).await?;
                 if !using.is_empty() {
                     return Err(AppError::Conflict(format!(
                         "resource '{}' is granted by access packages: {}; remove its roles from them first",
@@ -167,8 +179,8 @@ impl App {
                         using.join(", ")
                     )));
                 }
-                catalogs::delete_resource(&mut tx, resource_id).await?;
-                self.audit(&mut tx, actor, deleted("resource.remove", "resource", resource_id, &r)).await?;
+                catalogs::delete_resource(tx, resource_id).await?;
+                self.audit(tx, actor, deleted("resource.remove", "resource", resource_id, &r)).await?;
                 resource_id
             }
         };
@@ -181,9 +193,8 @@ impl App {
             catalog_id,
             resource_id: Some(resource_id),
         };
-        catalogs::insert_request(&mut tx, &request).await?;
-        self.audit(&mut tx, actor, created("resourceRequest.create", "resourceRequest", request.id, &request)).await?;
-        tx.commit().await?;
+        catalogs::insert_request(tx, &request).await?;
+        self.audit(tx, actor, created("resourceRequest.create", "resourceRequest", request.id, &request)).await?;
         Ok(request)
     }
 

@@ -161,9 +161,10 @@ impl App {
         orgs::insert(&mut tx, &org).await?;
         self.audit(&mut tx, actor, created("connectedOrganization.create", "connectedOrganization", org.id, &org))
             .await?;
-        for (kind, users, field) in
-            [(SponsorKind::Internal, internal, "internalSponsors"), (SponsorKind::External, external, "externalSponsors")]
-        {
+        for (kind, users, field) in [
+            (SponsorKind::Internal, internal, "internalSponsors"),
+            (SponsorKind::External, external, "externalSponsors"),
+        ] {
             for user in users {
                 self.add_sponsor_in(&mut tx, actor, &org, kind, *user, field).await?;
             }

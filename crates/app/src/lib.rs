@@ -13,6 +13,7 @@ pub mod directory;
 pub mod guest_sign_in;
 pub mod lifecycle;
 pub mod my_access;
+pub mod package_plan;
 pub mod packages;
 pub mod policies;
 pub mod request_views;

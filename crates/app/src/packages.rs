@@ -8,6 +8,7 @@ use gatehouse_domain::catalog::{ResourceRole, ResourceScope};
 use gatehouse_domain::ValidationError;
 use gatehouse_store::access_packages::{self as packages, Incompatible};
 use gatehouse_store::query::Where;
+use gatehouse_store::WriteTx;
 use gatehouse_store::{catalogs, Conn};
 use uuid::Uuid;
 
@@ -40,17 +41,29 @@ async fn managed_package(conn: &mut Conn, actor: &Actor, id: Uuid) -> Result<Acc
 
 impl App {
     pub async fn create_package(&self, actor: &Actor, input: NewAccessPackage) -> Result<AccessPackage> {
-        let package = AccessPackage::create(input, crate::new_id(), self.now())?;
         let mut tx = self.store.begin().await?;
-        if catalogs::get(&mut tx, package.catalog_id).await?.is_none() {
+        let out = self.create_package_in(&mut tx, actor, input).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// [`Self::create_package`] inside the caller's transaction (the admin portal's wizards write
+    /// several objects at once).
+    pub(crate) async fn create_package_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        input: NewAccessPackage,
+    ) -> Result<AccessPackage> {
+        let package = AccessPackage::create(input, crate::new_id(), self.now())?;
+        if catalogs::get(tx, package.catalog_id).await?.is_none() {
             return Err(
                 ValidationError::new("catalog", format!("catalog '{}' does not exist", package.catalog_id)).into()
             );
         }
         actor.check(Action::ManagePackages, package.catalog_id)?;
-        packages::insert(&mut tx, &package).await?;
-        self.audit(&mut tx, actor, created("accessPackage.create", "accessPackage", package.id, &package)).await?;
-        tx.commit().await?;
+        packages::insert(tx, &package).await?;
+        self.audit(tx, actor, created("accessPackage.create", "accessPackage", package.id, &package)).await?;
         Ok(package)
     }
 
@@ -106,12 +119,26 @@ impl App {
         input: NewResourceRoleScope,
     ) -> Result<GrantedRole> {
         let mut tx = self.store.begin().await?;
-        let package = managed_package(&mut tx, actor, package_id).await?;
+        let out = self.add_role_scope_in(&mut tx, actor, package_id, input).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// [`Self::add_role_scope`] inside the caller's transaction (the admin portal's wizards write
+    /// several objects at once).
+    pub(crate) async fn add_role_scope_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        package_id: Uuid,
+        input: NewResourceRoleScope,
+    ) -> Result<GrantedRole> {
+        let package = managed_package(tx, actor, package_id).await?;
         let role_ref = input.role.ok_or_else(|| ValidationError::new("role", "role is required"))?;
         let role = match (role_ref.id, role_ref.origin_id.as_deref()) {
-            (Some(id), _) => catalogs::get_role(&mut tx, id).await?,
+            (Some(id), _) => catalogs::get_role(tx, id).await?,
             (None, Some(origin)) => {
-                catalogs::find_role(&mut tx, package.catalog_id, origin, role_ref.resource.map(|r| r.id)).await?
+                catalogs::find_role(tx, package.catalog_id, origin, role_ref.resource.map(|r| r.id)).await?
             }
             (None, None) => return Err(ValidationError::new("role", "role needs an id or an originId").into()),
         }
@@ -125,14 +152,12 @@ impl App {
         }
         let scope = match input.scope {
             Some(s) => match (s.id, s.origin_id.as_deref()) {
-                (Some(id), _) => catalogs::get_scope(&mut tx, id).await?,
-                (None, Some(origin)) => {
-                    catalogs::find_scope(&mut tx, package.catalog_id, origin, role.resource_id).await?
-                }
+                (Some(id), _) => catalogs::get_scope(tx, id).await?,
+                (None, Some(origin)) => catalogs::find_scope(tx, package.catalog_id, origin, role.resource_id).await?,
                 (None, None) => None,
             }
             .ok_or_else(|| ValidationError::new("scope", "the scope does not exist"))?,
-            None => catalogs::scopes_of(&mut tx, role.resource_id)
+            None => catalogs::scopes_of(tx, role.resource_id)
                 .await?
                 .into_iter()
                 .find(|s| s.is_root_scope)
@@ -147,16 +172,15 @@ impl App {
             scope_id: scope.id,
             created_date_time: self.now(),
         };
-        if !packages::add_role_scope(&mut tx, &rs).await? {
+        if !packages::add_role_scope(tx, &rs).await? {
             return Err(AppError::Conflict(format!(
                 "access package '{}' already grants role '{}'",
                 package.display_name, role.display_name
             )));
         }
         let change = serde_json::json!({"id": rs.id(), "role": role, "scope": scope});
-        self.audit(&mut tx, actor, created("accessPackage.addResourceRoleScope", "accessPackage", package_id, &change))
+        self.audit(tx, actor, created("accessPackage.addResourceRoleScope", "accessPackage", package_id, &change))
             .await?;
-        tx.commit().await?;
         Ok(GrantedRole { role_scope: rs, role, scope })
     }
 

@@ -5,6 +5,7 @@ use gatehouse_domain::policy::{AssignmentPolicy, PolicyContext, PolicyInput};
 use gatehouse_domain::subject_set::SubjectSet;
 use gatehouse_domain::ValidationError;
 use gatehouse_store::query::Where;
+use gatehouse_store::WriteTx;
 use gatehouse_store::{access_packages, catalogs, connected_organizations, policies, Conn};
 use uuid::Uuid;
 
@@ -47,11 +48,24 @@ async fn check_references(conn: &mut Conn, policy: &AssignmentPolicy) -> Result<
 
 impl App {
     pub async fn create_policy(&self, actor: &Actor, input: PolicyInput) -> Result<AssignmentPolicy> {
+        let mut tx = self.store.begin().await?;
+        let out = self.create_policy_in(&mut tx, actor, input).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// [`Self::create_policy`] inside the caller's transaction (the admin portal's wizards write
+    /// several objects at once).
+    pub(crate) async fn create_policy_in(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        input: PolicyInput,
+    ) -> Result<AssignmentPolicy> {
         let package_id = input
             .access_package_id()
             .ok_or_else(|| ValidationError::new("accessPackage", "accessPackage with an id is required"))?;
-        let mut tx = self.store.begin().await?;
-        let Some(package) = access_packages::get(&mut tx, package_id).await? else {
+        let Some(package) = access_packages::get(tx, package_id).await? else {
             return Err(
                 ValidationError::new("accessPackage", format!("access package '{package_id}' does not exist")).into()
             );
@@ -69,10 +83,9 @@ impl App {
                 new_id: &mut ids,
             },
         )?;
-        check_references(&mut tx, &policy).await?;
-        policies::insert(&mut tx, &policy).await?;
-        self.audit(&mut tx, actor, created("assignmentPolicy.create", "assignmentPolicy", policy.id, &policy)).await?;
-        tx.commit().await?;
+        check_references(tx, &policy).await?;
+        policies::insert(tx, &policy).await?;
+        self.audit(tx, actor, created("assignmentPolicy.create", "assignmentPolicy", policy.id, &policy)).await?;
         Ok(policy)
     }
 

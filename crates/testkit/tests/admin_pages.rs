@@ -172,17 +172,27 @@ async fn the_organization_wizard_refuses_in_place_and_creates_in_one_go(s: TestS
     let add = |domain: &'static str| [&basics[..], &[("new_domain", domain), ("go", "add_domain")]].concat();
     let p = web.post(NEW, &add("not a domain")).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(texts(&p, "#new_domain-error")[0].contains("not a valid domain name"), "{:?}", texts(&p, "#new_domain-error"));
+    assert!(
+        texts(&p, "#new_domain-error")[0].contains("not a valid domain name"),
+        "{:?}",
+        texts(&p, "#new_domain-error")
+    );
     assert_eq!(texts(&p, "nav.tabs [aria-current=step]"), ["2. Directory + domain"]);
     let p = web.post(NEW, &add("Fabrikam.example")).await;
     assert_eq!(
         texts(&p, "#new_domain-error"),
         ["fabrikam.example already belongs to the connected organization Fabrikam."]
     );
-    assert!(p.html.contains(r#"value="Second Fabrikam""#) || p.html.contains(">Second Fabrikam<"), "what was typed is kept");
+    assert!(
+        p.html.contains(r#"value="Second Fabrikam""#) || p.html.contains(">Second Fabrikam<"),
+        "what was typed is kept"
+    );
     let p = web.post(NEW, &add("labs.fabrikam.example")).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.html);
-    assert_eq!(texts(&p, "#domains tbody tr"), ["labs.fabrikam.example One-time passcode — Remove labs.fabrikam.example"]);
+    assert_eq!(
+        texts(&p, "#domains tbody tr"),
+        ["labs.fabrikam.example One-time passcode — Remove labs.fabrikam.example"]
+    );
     let domain = [("domain.0", "labs.fabrikam.example"), ("issuer.0", "")];
 
     // Sponsors: the internal picker offers members only, the external one guests only; a
@@ -192,16 +202,28 @@ async fn the_organization_wizard_refuses_in_place_and_creates_in_one_go(s: TestS
     let internal = texts(&p, "#internal-picker .offered label");
     let external = texts(&p, "#external-picker .offered label");
     assert!(internal.iter().any(|t| t.starts_with("Alex Wilber")), "{internal:?}");
-    assert!(!internal.iter().any(|t| t.starts_with("Bob Fischer")), "a guest offered as internal sponsor: {internal:?}");
+    assert!(
+        !internal.iter().any(|t| t.starts_with("Bob Fischer")),
+        "a guest offered as internal sponsor: {internal:?}"
+    );
     assert!(external.iter().any(|t| t.starts_with("Bob Fischer")), "{external:?}");
-    assert!(!external.iter().any(|t| t.starts_with("Alex Wilber") || t.starts_with("Megan")), "a member offered as external sponsor: {external:?}");
+    assert!(
+        !external.iter().any(|t| t.starts_with("Alex Wilber") || t.starts_with("Megan")),
+        "a member offered as external sponsor: {external:?}"
+    );
     let p = web
-        .post(NEW, &[&basics[..], &domain[..], &[("external_email", "alex@contoso.example"), ("go", "add_external_email")]].concat())
+        .post(
+            NEW,
+            &[&basics[..], &domain[..], &[("external_email", "alex@contoso.example"), ("go", "add_external_email")]]
+                .concat(),
+        )
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(texts(&p, "#external-error"), ["'Alex Wilber' is a member; external sponsors must be guest users."]);
     // The same member sent as an external sponsor by a crafted form is refused on Create too.
-    let p = web.post(NEW, &[&basics[..], &domain[..], &[("external", w.alex.id.as_str()), ("go", "create")]].concat()).await;
+    let p = web
+        .post(NEW, &[&basics[..], &domain[..], &[("external", w.alex.id.as_str()), ("go", "create")]].concat())
+        .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(texts(&p, "nav.tabs [aria-current=step]"), ["3. Sponsors"]);
     assert_eq!(s.audit_count().await, audit, "a refused step wrote something");

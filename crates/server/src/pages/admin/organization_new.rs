@@ -216,7 +216,8 @@ pub async fn submit(State(s): State<AppState>, v: Viewer, body: Bytes) -> PageRe
         }
         _ => {
             // Moving on checks every tab before the one asked for; Create checks them all.
-            let upto = if go == "create" { TABS.len() } else { TABS.iter().position(|(k, _)| *k == current).unwrap_or(0) };
+            let upto =
+                if go == "create" { TABS.len() } else { TABS.iter().position(|(k, _)| *k == current).unwrap_or(0) };
             for (tab, _) in &TABS[..upto] {
                 check(&s, &d, tab, &mut errors).await?;
                 if !errors.is_empty() {
@@ -293,13 +294,14 @@ async fn add_by_mail(s: &AppState, d: &mut Draft, mail: &str, errors: &mut Error
     }
     match s.app.find_user_by_mail(mail).await? {
         None => errors.add("external", format!("Nobody in the directory has the address {mail}.")),
-        Some(u) => match gatehouse_app::connected_organizations::check_sponsor_kind(SponsorKind::External, &u, "external")
-        {
-            Err(AppError::Validation(e)) => errors.add("external", sentence(&e.message)),
-            Err(e) => return Err(e),
-            Ok(()) if !d.external.contains(&u.id) => d.external.push(u.id),
-            Ok(()) => {}
-        },
+        Some(u) => {
+            match gatehouse_app::connected_organizations::check_sponsor_kind(SponsorKind::External, &u, "external") {
+                Err(AppError::Validation(e)) => errors.add("external", sentence(&e.message)),
+                Err(e) => return Err(e),
+                Ok(()) if !d.external.contains(&u.id) => d.external.push(u.id),
+                Ok(()) => {}
+            }
+        }
     }
     Ok(())
 }
@@ -345,8 +347,8 @@ async fn check(s: &AppState, d: &Draft, tab: &str, errors: &mut Errors) -> Resul
 }
 
 async fn create(s: &AppState, v: &Viewer, d: &Draft) -> Result<Uuid, AppError> {
-    let input: NewConnectedOrganization = serde_json::from_value(d.body())
-        .map_err(|e| gatehouse_domain::ValidationError::general(e.to_string()))?;
+    let input: NewConnectedOrganization =
+        serde_json::from_value(d.body()).map_err(|e| gatehouse_domain::ValidationError::general(e.to_string()))?;
     let org = s.app.create_connected_organization_with_sponsors(&v.actor(), input, &d.internal, &d.external).await?;
     Ok(org.id)
 }
@@ -376,13 +378,7 @@ fn refused(e: AppError, errors: &mut Errors) -> Result<&'static str, AppError> {
     })
 }
 
-async fn picker(
-    s: &AppState,
-    v: &Viewer,
-    chosen: &[Uuid],
-    kind: UserType,
-    query: &str,
-) -> Result<Picker, AppError> {
+async fn picker(s: &AppState, v: &Viewer, chosen: &[Uuid], kind: UserType, query: &str) -> Result<Picker, AppError> {
     let mut p = Picker { query: query.to_owned(), ..Picker::default() };
     for id in chosen {
         if let Ok(u) = s.app.get_user(*id).await {
