@@ -100,6 +100,21 @@ impl App {
         Ok(out)
     }
 
+    /// Several resource requests, all or none (the admin portal's Add resources).
+    pub async fn create_resource_requests(
+        &self,
+        actor: &Actor,
+        inputs: Vec<NewResourceRequest>,
+    ) -> Result<Vec<ResourceRequest>> {
+        let mut tx = self.store.begin().await?;
+        let mut out = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            out.push(self.create_resource_request_in(&mut tx, actor, input).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// [`Self::create_resource_request`] inside the caller's transaction (the admin portal's wizards write
     /// several objects at once).
     pub(crate) async fn create_resource_request_in(

@@ -138,6 +138,13 @@ table! { page_table, true,
     POST "/admin/connectedOrganizations/new" => admin::organization_new::submit, "adminCreateConnectedOrganization", EntitlementWrite, 200, "pages", "The add-organization wizard: a tab, an action within one (add a domain, search sponsors) or Create (form; 303 to the new organization, 422 with messages next to their fields)";
     GET "/admin/connectedOrganizations/{id}" => admin::organizations::show, "adminConnectedOrganization", EntitlementRead, 200, "pages", "Administration: one connected organization, with its directories and domains and its sponsors";
     GET "/admin/catalogs" => admin::catalogs::list, "adminCatalogs", EntitlementRead, 200, "pages", "Administration: the catalogs the viewer may read, enabled or not, open to external users or not, with their package counts (?q= searches names)", query = admin::catalogs::ListParams;
+    GET "/admin/catalogs/new" => admin::catalog::new_form, "adminNewCatalog", CatalogCreate, 200, "pages", "Administration: the New catalog form";
+    POST "/admin/catalogs/new" => admin::catalog::create, "adminCreateCatalog", CatalogCreate, 303, "pages", "Create a catalog (form: name, description, enabled, external; 422 with messages next to their fields)";
+    GET "/admin/catalogs/{id}" => admin::catalog::show, "adminCatalog", EntitlementRead, 200, "pages", "Administration: one catalog, with its resources, access packages, and roles and administrators";
+    POST "/admin/catalogs/{id}/roles" => admin::catalog::add_role, "adminAddCatalogRole", CatalogWrite, 303, "pages", "Give someone a role in the catalog (form: email, role)";
+    POST "/admin/catalogs/{id}/roles/remove" => admin::catalog::remove_role, "adminRemoveCatalogRole", CatalogWrite, 303, "pages", "Take a catalog role away (form: assignment)";
+    GET "/admin/catalogs/{id}/resources/add" => admin::catalog::add_resources_form, "adminAddResourcesForm", CatalogWrite, 200, "pages", "Pick directory groups to add to the catalog (?q= searches names)", query = admin::catalog::GroupSearch;
+    POST "/admin/catalogs/{id}/resources/add" => admin::catalog::add_resources, "adminAddResources", CatalogWrite, 303, "pages", "Add the ticked groups to the catalog, all or none (form: group…)";
     POST "/myaccess/approvals/{id}" => my_access::approvals::decide, "myAccessDecide", AuthenticatedWrite, 303, "pages", "Approve or deny (form: stage, decision, justification)";
 }
 

@@ -249,7 +249,79 @@ async fn the_organization_wizard_refuses_in_place_and_creates_in_one_go(s: TestS
     assert_eq!(texts(&overview, "h1"), ["fabrikam"]);
 }
 
+/// New catalog, Add resources (a group search; all ticked groups or none) and Roles and
+/// administrators, and what a catalog owner may then do there.
+async fn a_catalog_is_created_filled_and_delegated_from_its_pages(s: TestServer) {
+    let w = world(&s).await;
+    let admin = Web::signed_in(&s, admin_id(&s).await).await;
+    let csrf = admin.get("/admin/catalogs/new").await.csrf();
+    let audit = s.audit_count().await;
+    let refused = admin.post("/admin/catalogs/new", &[("csrf", &csrf), ("name", ""), ("description", "Kept")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&refused, "#name-error"), ["Enter the catalog's name."]);
+    assert!(refused.html.contains(">Kept</textarea>"));
+    assert_eq!(s.audit_count().await, audit);
+    let made = admin
+        .post(
+            "/admin/catalogs/new",
+            &[("csrf", &csrf), ("name", "Design partners"), ("enabled", "yes"), ("external", "yes")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let at = made.location().unwrap().to_owned();
+    let catalog = at.rsplit('/').next().unwrap().to_owned();
+    let c = s.get(&format!("{EM}/catalogs/{catalog}")).await.expect(200);
+    assert_eq!((c["state"].as_str(), c["isExternallyVisible"].as_bool()), (Some("published"), Some(true)));
+
+    // Add resources: the search finds groups; a group already in the catalog is not offered.
+    let design =
+        s.post("/v1.0/groups", json!({"displayName": "Design Review", "description": "Weekly"})).await.expect(201);
+    let design = design["id"].as_str().unwrap().to_owned();
+    let pick = admin.get(&format!("/admin/catalogs/{catalog}/resources/add?q=cross")).await;
+    assert_eq!(pick.status, StatusCode::OK, "{}", pick.html);
+    assert_eq!(texts(&pick, "fieldset .option label"), ["Cross-Org Team"]);
+    let add = format!("/admin/catalogs/{catalog}/resources/add");
+    let none = admin.post(&add, &[("csrf", &csrf)]).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&none, "#group-error"), ["Tick at least one group to add."]);
+    // One good group and one that does not exist: neither is added.
+    let missing = Uuid::new_v4().to_string();
+    let audit = s.audit_count().await;
+    let bad = admin.post(&add, &[("csrf", &csrf), ("group", &w.group), ("group", &missing)]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert_eq!(s.audit_count().await, audit, "a refused Add resources wrote something");
+    let ok = admin.post(&add, &[("csrf", &csrf), ("group", &w.group), ("group", &design)]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let page = admin.get(&at).await;
+    assert_eq!(texts(&page, "#resource-list tbody th"), ["Cross-Org Team", "Design Review Weekly"]);
+    assert!(texts(&admin.get(&format!("/admin/catalogs/{catalog}/resources/add")).await, "fieldset .option label")
+        .iter()
+        .all(|g| g != "Cross-Org Team" && !g.starts_with("Design Review")));
+
+    // Roles and administrators: Alex becomes the catalog's owner by address.
+    let roles = format!("/admin/catalogs/{catalog}/roles");
+    let unknown = admin.post(&roles, &[("csrf", &csrf), ("email", "nobody@contoso.example")]).await;
+    assert_eq!(texts(&unknown, "#email-error"), ["Nobody in the directory has the address nobody@contoso.example."]);
+    let owner = "ae79f266-94d4-4dab-b730-feca7e132178";
+    let given = admin.post(&roles, &[("csrf", &csrf), ("email", "alex@contoso.example"), ("role", owner)]).await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.html);
+    assert_eq!(texts(&admin.get(&at).await, "#role-list tbody th"), ["Alex Wilber alex@contoso.example"]);
+
+    // Alex sees this catalog only, may add resources to it, and cannot open Partner extranet.
+    let alex = Web::signed_in(&s, w.alex.id.parse().unwrap()).await;
+    let list = alex.get("/admin/catalogs").await;
+    assert_eq!(rows(&list).len(), 1, "{}", list.html);
+    assert!(list.html.contains("Design partners") && !list.html.contains("Partner extranet"));
+    assert!(!list.html.contains("New catalog"), "an owner is offered New catalog");
+    let mine = alex.get(&at).await;
+    assert!(mine.html.contains("Add resources") && mine.html.contains("New access package"));
+    assert_eq!(alex.get(&format!("/admin/catalogs/{}", w.catalog)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(alex.get(&format!("/admin/catalogs/{}/resources/add", w.catalog)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(alex.get("/admin/catalogs/new").await.status, StatusCode::FORBIDDEN);
+}
+
 both_backends!(
+    a_catalog_is_created_filled_and_delegated_from_its_pages,
     organizations_are_listed_and_searched_by_name_or_domain,
     catalogs_are_listed_to_whoever_may_read_them,
     the_organization_wizard_refuses_in_place_and_creates_in_one_go

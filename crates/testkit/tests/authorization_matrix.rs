@@ -253,6 +253,15 @@ fn table() -> Vec<Row> {
         GET "/admin/connectedOrganizations" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         GET "/admin/catalogs" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         GET "/admin/connectedOrganizations/{id}" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
+        // Catalog pages: creating needs the catalog creator role; catalog A's page, what
+        // reading A needs; its forms, managing A. Empty forms are refused next to their field.
+        GET "/admin/catalogs/new" => [303, 403, 403, 403, 403, 403, 200, 200, 200, 403];
+        POST "/admin/catalogs/new" => [303, 403, 403, 403, 403, 403, 422, 422, 422, 403];
+        GET "/admin/catalogs/{id}" => [303, 403, 403, 403, 403, 200, 403, 200, 200, 200];
+        POST "/admin/catalogs/{id}/roles" => admin_page(422);
+        POST "/admin/catalogs/{id}/roles/remove" => admin_page(404);
+        GET "/admin/catalogs/{id}/resources/add" => admin_page(200);
+        POST "/admin/catalogs/{id}/resources/add" => admin_page(422);
         // The wizard: an empty form shows its first tab.
         GET "/admin/connectedOrganizations/new" => admin_page(200);
         POST "/admin/connectedOrganizations/new" => admin_page(200);
@@ -463,7 +472,7 @@ fn fill(method: &Method, template: &str, f: &Fx) -> String {
         } else {
             f.org.clone()
         }
-    } else if template.starts_with(em!("/catalogs/")) {
+    } else if template.starts_with(em!("/catalogs/")) || template.starts_with("/admin/catalogs/") {
         f.catalog.clone()
     } else if template.starts_with(em!("/resourceRequests/")) {
         f.resource_request.clone()

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use gatehouse_app::ListQuery;
 use gatehouse_domain::enums::CatalogState;
+use gatehouse_domain::principal::Permission;
 use gatehouse_store::catalogs::in_catalog;
 use serde::Deserialize;
 
@@ -39,6 +40,7 @@ struct ListPage {
     query: String,
     rows: Vec<Row>,
     more: bool,
+    may_create: bool,
 }
 
 /// `GET /admin/catalogs?q=`.
@@ -60,5 +62,6 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListPara
             packages,
         });
     }
-    render(StatusCode::OK, &ListPage { chrome: chrome(&s, &v, "catalogs").await?, query, rows, more })
+    let may_create = v.principal.may(Permission::CatalogCreate).is_ok();
+    render(StatusCode::OK, &ListPage { chrome: chrome(&s, &v, "catalogs").await?, query, rows, more, may_create })
 }

@@ -3,6 +3,7 @@
 //! roles allow there. One module per section of its navigation; the chrome lists only the
 //! sections the viewer may open.
 
+pub mod catalog;
 pub mod catalogs;
 pub mod organization_new;
 pub mod organizations;
