@@ -12,3 +12,35 @@ document.addEventListener("htmx:afterSwap", function (event) {
     heading.focus();
   }
 });
+
+// Copy buttons (`data-copy` names the input whose value is copied), e.g. a package's My Access
+// link. Without this script the input is still there to select and copy by hand.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+  if (!button) {
+    return;
+  }
+  var input = document.getElementById(button.getAttribute("data-copy"));
+  var toast = document.getElementById("toast");
+  if (!input) {
+    return;
+  }
+  var done = function () {
+    if (toast) {
+      toast.textContent = "Link copied to the clipboard.";
+    }
+  };
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    navigator.clipboard.writeText(input.value).then(done, function () {
+      input.select();
+      if (toast) {
+        toast.textContent = "Press Ctrl+C (or Cmd+C) to copy the selected link.";
+      }
+    });
+  } else {
+    input.select();
+    if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
+  }
+});

@@ -241,9 +241,9 @@ async fn the_organization_wizard_refuses_in_place_and_creates_in_one_go(s: TestS
     assert_eq!(org["displayName"], "fabrikam");
     assert_eq!(org["identitySources"][0]["domainName"], "labs.fabrikam.example");
     let external = s.get(&format!("{EM}/connectedOrganizations/{id}/externalSponsors")).await.expect(200);
-    assert_eq!(gatehouse_testkit::fixtures::partner::ids(&external), [w.bob.id.clone()]);
+    assert_eq!(gatehouse_testkit::fixtures::partner::ids(&external), [w.bob.id.as_str()]);
     let internal = s.get(&format!("{EM}/connectedOrganizations/{id}/internalSponsors")).await.expect(200);
-    assert_eq!(gatehouse_testkit::fixtures::partner::ids(&internal), [w.alex.id.clone()]);
+    assert_eq!(gatehouse_testkit::fixtures::partner::ids(&internal), [w.alex.id.as_str()]);
     assert_eq!(s.audit_count().await, audit + 3, "the organization and two sponsors");
     let overview = web.get(&at).await;
     assert_eq!(texts(&overview, "h1"), ["fabrikam"]);
@@ -320,7 +320,137 @@ async fn a_catalog_is_created_filled_and_delegated_from_its_pages(s: TestServer)
     assert_eq!(alex.get("/admin/catalogs/new").await.status, StatusCode::FORBIDDEN);
 }
 
+/// The new access package wizard over HTTP: refusals stay on their tab and write nothing;
+/// Create writes the package, its role and its policy at once; the overview hides it.
+async fn the_package_wizard_builds_seed_000s_package_in_one_go(s: TestServer) {
+    let w = world(&s).await;
+    let web = Web::signed_in(&s, admin_id(&s).await).await;
+    const NEW: &str = "/admin/accessPackages/new";
+    let first = web.get(&format!("{NEW}?catalog={}", w.catalog)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.html);
+    let csrf = first.csrf();
+    let audit = s.audit_count().await;
+    let role = format!("role.{}", resource_of(&s, &w.catalog).await);
+    let member = format!("Member_{}", w.group);
+    let base: Vec<(String, String)> = [
+        ("csrf", csrf.as_str()),
+        ("name", "Project Tango"),
+        ("description", "Partner engineers"),
+        ("catalog", w.catalog.as_str()),
+        (role.as_str(), member.as_str()),
+        ("policy_name", "Fabrikam engineers"),
+        ("who", "specificConnectedOrganizationUsers"),
+        ("target_org", w.org.as_str()),
+        ("approval", "yes"),
+        ("stage.days.0", "14"),
+        ("stage.approvers.0", "externalSponsors"),
+        ("stage.fallback.0", "alex@contoso.example"),
+        ("enabled", "yes"),
+        ("expiry", "days"),
+        ("expiry_days", "90"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let with = |changes: &[(&str, &str)], go: &str| -> Vec<(String, String)> {
+        let mut f: Vec<(String, String)> =
+            base.iter().filter(|(k, _)| !changes.iter().any(|(c, _)| c == k)).cloned().collect();
+        f.extend(changes.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_string(), v.to_string())));
+        f.push(("go".into(), go.into()));
+        f
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let web = &web;
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            web.post(NEW, &pairs).await
+        }
+    };
+    // An empty name: Create goes back to Basics.
+    let p = post(with(&[("name", "")], "create")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert_eq!(texts(&p, "#name-error"), ["Enter the access package's name."]);
+    assert_eq!(texts(&p, "nav.tabs [aria-current=step]"), ["1. Basics"]);
+    // A policy for external users in a catalog that is not open to them.
+    let closed = s
+        .post(&format!("{EM}/catalogs"), json!({"displayName": "Internal only", "isExternallyVisible": false}))
+        .await
+        .expect(201);
+    let closed = closed["id"].as_str().unwrap().to_owned();
+    let audit = audit + 1;
+    let p = post(with(&[("catalog", &closed), (&role, "")], "create")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert_eq!(texts(&p, "nav.tabs [aria-current=step]"), ["3. Requests"]);
+    assert!(texts(&p, "#who-error").concat().contains("not enabled for external users"), "{}", p.html);
+    // An unknown fallback approver and a stage without approvers.
+    let p = post(with(&[("stage.fallback.0", "nobody@contoso.example"), ("stage.approvers.0", "")], "lifecycle")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&p, "[id='stage.approvers.0-error']"), ["Choose who approves at this stage."]);
+    assert_eq!(
+        texts(&p, "[id='stage.fallback.0-error']"),
+        ["Nobody in the directory has the address nobody@contoso.example."]
+    );
+    // A wrong expiry.
+    let p = post(with(&[("expiry_days", "0")], "review")).await;
+    assert_eq!(texts(&p, "nav.tabs [aria-current=step]"), ["5. Lifecycle"]);
+    assert_eq!(texts(&p, "#expiry_days-error"), ["Enter a whole number of days from 1 to 3660."]);
+    assert_eq!(s.audit_count().await, audit, "a refused step wrote something");
+
+    // Review + create, then the overview.
+    let review = post(with(&[], "review")).await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.html);
+    let facts = texts(&review, "#review-facts dd");
+    assert_eq!(
+        facts[..5],
+        ["Project Tango", "Partner extranet", "No", "Cross-Org Team (Member)", "Specific connected organizations"],
+        "{facts:?}"
+    );
+    let done = post(with(&[], "create")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let at = done.location().unwrap().to_owned();
+    let package = at.rsplit('/').next().unwrap().to_owned();
+    let roles = s.get(&format!("{EM}/accessPackages/{package}/resourceRoleScopes?$expand=role")).await.expect(200);
+    assert_eq!(roles["value"][0]["role"]["originId"], member);
+    let policies = s.get(&format!("{EM}/accessPackages/{package}/assignmentPolicies")).await.expect(200);
+    let policy = &policies["value"][0];
+    assert_eq!(policy["expiration"]["duration"], "P90D");
+    assert_eq!(policy["specificAllowedTargets"][0]["connectedOrganizationId"], w.org);
+    let stage = &policy["requestApprovalSettings"]["stages"][0];
+    assert_eq!(stage["primaryApprovers"][0]["@odata.type"], "#microsoft.graph.externalSponsors");
+    assert_eq!(stage["fallbackPrimaryApprovers"][0]["userId"], w.alex.id);
+    assert_eq!(s.audit_count().await, audit + 3, "package, role and policy");
+
+    let overview = web.get(&at).await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.html);
+    let link = Html::parse_document(&overview.html)
+        .select(&Selector::parse("#link").unwrap())
+        .next()
+        .and_then(|e| e.value().attr("value").map(str::to_owned))
+        .unwrap();
+    assert!(link.ends_with(&format!("/myaccess/packages/{package}")), "{link}");
+    assert_eq!(texts(&overview, "#hidden-value"), ["No"]);
+    let hide = web
+        .post(
+            &format!("{at}/properties"),
+            &[("csrf", &csrf), ("name", "Project Tango"), ("description", "Partner engineers"), ("hidden", "yes")],
+        )
+        .await;
+    assert_eq!(hide.status, StatusCode::SEE_OTHER, "{}", hide.html);
+    assert_eq!(s.get(&format!("{EM}/accessPackages/{package}")).await.expect(200)["isHidden"], true);
+    assert_eq!(texts(&web.get(&at).await, "#hidden-value"), ["Yes"]);
+    // The fixture's own Project Tango and this one.
+    let list = web.get("/admin/accessPackages?q=tango").await;
+    assert_eq!(rows(&list).len(), 2);
+}
+
+/// The resource id of the catalog's first resource.
+async fn resource_of(s: &TestServer, catalog: &str) -> String {
+    let r = s.get(&format!("{EM}/catalogs/{catalog}/resources")).await.expect(200);
+    r["value"][0]["id"].as_str().unwrap().to_owned()
+}
+
 both_backends!(
+    the_package_wizard_builds_seed_000s_package_in_one_go,
     a_catalog_is_created_filled_and_delegated_from_its_pages,
     organizations_are_listed_and_searched_by_name_or_domain,
     catalogs_are_listed_to_whoever_may_read_them,

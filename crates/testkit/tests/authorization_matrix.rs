@@ -262,6 +262,18 @@ fn table() -> Vec<Row> {
         POST "/admin/catalogs/{id}/roles/remove" => admin_page(404);
         GET "/admin/catalogs/{id}/resources/add" => admin_page(200);
         POST "/admin/catalogs/{id}/resources/add" => admin_page(422);
+        // Packages: the list as the API's; the wizard for anyone who may change a catalog (it
+        // offers the catalogs they may create packages in); package A's page as reading A;
+        // its forms as changing A. Empty forms are refused next to their field or name nothing.
+        GET "/admin/accessPackages" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
+        GET "/admin/accessPackages/new" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 403];
+        POST "/admin/accessPackages/new" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 403];
+        GET "/admin/accessPackages/{id}" => [303, 403, 403, 403, 403, 200, 403, 200, 200, 200];
+        POST "/admin/accessPackages/{id}/properties" => admin_page(422);
+        POST "/admin/accessPackages/{id}/assignments" => admin_page(422);
+        POST "/admin/accessPackages/{id}/assignments/remove" => admin_page(404);
+        POST "/admin/accessPackages/{id}/requests/reprocess" => admin_page(404);
+        POST "/admin/accessPackages/{id}/policies/delete" => admin_page(404);
         // The wizard: an empty form shows its first tab.
         GET "/admin/connectedOrganizations/new" => admin_page(200);
         POST "/admin/connectedOrganizations/new" => admin_page(200);
@@ -476,7 +488,7 @@ fn fill(method: &Method, template: &str, f: &Fx) -> String {
         f.catalog.clone()
     } else if template.starts_with(em!("/resourceRequests/")) {
         f.resource_request.clone()
-    } else if template.starts_with(em!("/accessPackages/")) {
+    } else if template.starts_with(em!("/accessPackages/")) || template.starts_with("/admin/accessPackages/") {
         f.package.clone()
     } else if template.starts_with(em!("/assignmentRequests/"))
         || template.starts_with(em!("/accessPackageAssignmentApprovals/"))

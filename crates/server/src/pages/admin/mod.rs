@@ -7,6 +7,10 @@ pub mod catalog;
 pub mod catalogs;
 pub mod organization_new;
 pub mod organizations;
+pub mod package;
+pub mod package_draft;
+pub mod package_new;
+pub mod packages;
 pub mod wizard;
 
 use gatehouse_app::ListQuery;
@@ -30,6 +34,7 @@ pub struct NavItem {
 const SECTIONS: &[(&str, &str, &str, Permission)] = &[
     ("organizations", "/admin/connectedOrganizations", "Connected organizations", Permission::EntitlementRead),
     ("catalogs", "/admin/catalogs", "Catalogs", Permission::EntitlementRead),
+    ("packages", "/admin/accessPackages", "Access packages", Permission::EntitlementRead),
 ];
 
 /// The chrome of an admin page: the host's name, and the sections this viewer may open.
