@@ -483,14 +483,14 @@ const BROWSER_HINT: &str = "run scripts/test.sh, which installs Debian's chromiu
 /// script gets `config` as JSON on its command line, prints one JSON line per finding, and
 /// exits non-zero when a check fails; returns its last JSON line. Missing Chromium or
 /// packages fail with what to install, never skip.
-pub fn run_browser(scenario: &str, config: &serde_json::Value) -> serde_json::Value {
+pub fn run_browser(file: &str, scenario: &str, config: &serde_json::Value) -> serde_json::Value {
     let chromium = chromium();
     assert!(chromium.exists(), "{} is missing: {BROWSER_HINT}", chromium.display());
     let modules = node_modules();
     for package in ["playwright-core", "@axe-core/playwright"] {
         assert!(modules.join(package).join("package.json").exists(), "{package} is not installed: {BROWSER_HINT}");
     }
-    let script = script("browser").join("my_access.mjs");
+    let script = script("browser").join(format!("{file}.mjs"));
     let out = Command::new(node())
         .arg(&script)
         .arg(scenario)

@@ -449,7 +449,61 @@ async fn resource_of(s: &TestServer, catalog: &str) -> String {
     r["value"][0]["id"].as_str().unwrap().to_owned()
 }
 
+/// Settings: saved through `PATCH settings`' rules; refusals next to their field write nothing.
+async fn settings_are_saved_from_their_page(s: TestServer) {
+    let w = world(&s).await;
+    let web = Web::signed_in(&s, admin_id(&s).await).await;
+    let page = web.get("/admin/settings").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let csrf = page.csrf();
+    let audit = s.audit_count().await;
+    let form = |extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("host", "Contoso"),
+            ("lifecycle", "blockSignIn"),
+            ("delete_after_days", "10"),
+            ("statement_url", "https://contoso.example/privacy"),
+            ("contact_email", "privacy@contoso.example"),
+        ];
+        f.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        f.extend_from_slice(extra);
+        f
+    };
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let (web, csrf) = (&web, csrf.clone());
+        async move {
+            let mut all = vec![("csrf", csrf.as_str())];
+            all.extend(fields);
+            web.post("/admin/settings", &all).await
+        }
+    };
+    let p = post(form(&[("allow", "fabrikam.example"), ("deny", "evil.example")])).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(texts(&p, "#deny-error")[0].starts_with("Use an allow list or a deny list"));
+    let p = post(form(&[("statement_url", "ftp://contoso.example/privacy")])).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        texts(&p, "#statement_url-error")[0].contains("absolute http(s) URL"),
+        "{:?}",
+        texts(&p, "#statement_url-error")
+    );
+    let p = post(form(&[("deny", "not a domain")])).await;
+    assert!(texts(&p, "#deny-error")[0].contains("not a valid domain name"));
+    assert_eq!(s.audit_count().await, audit, "a refused form wrote something");
+    let ok = post(form(&[("deny", "evil.example\nspam.example")])).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.html);
+    let saved = s.get(&format!("{EM}/settings")).await.expect(200);
+    assert_eq!(saved["externalUserLifecycleAction"], "blockSignIn");
+    assert_eq!(saved["durationUntilExternalUserDeletedAfterBlocked"], "P10D");
+    assert_eq!(saved["externalDomainDenyList"], json!(["evil.example", "spam.example"]));
+    assert!(web.get("/admin/settings?saved=1").await.html.contains("Settings saved."));
+    // Not for a member without an administrator role.
+    let megan = Web::signed_in(&s, w.megan.id.parse().unwrap()).await;
+    assert_eq!(megan.get("/admin/settings").await.status, StatusCode::FORBIDDEN);
+}
+
 both_backends!(
+    settings_are_saved_from_their_page,
     the_package_wizard_builds_seed_000s_package_in_one_go,
     a_catalog_is_created_filled_and_delegated_from_its_pages,
     organizations_are_listed_and_searched_by_name_or_domain,

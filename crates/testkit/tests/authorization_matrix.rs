@@ -274,6 +274,9 @@ fn table() -> Vec<Row> {
         POST "/admin/accessPackages/{id}/assignments/remove" => admin_page(404);
         POST "/admin/accessPackages/{id}/requests/reprocess" => admin_page(404);
         POST "/admin/accessPackages/{id}/policies/delete" => admin_page(404);
+        // Settings: administrators only; an empty form is refused next to its field.
+        GET "/admin/settings" => admin_page(200);
+        POST "/admin/settings" => admin_page(422);
         // The wizard: an empty form shows its first tab.
         GET "/admin/connectedOrganizations/new" => admin_page(200);
         POST "/admin/connectedOrganizations/new" => admin_page(200);

@@ -37,7 +37,9 @@ impl Stage {
     /// Run one scenario in a browser, off the async runtime (the server keeps serving).
     async fn browse(&self, scenario: &'static str) -> Value {
         let config = self.x.config(&self.s, self.sink.dir(), &self.screenshots);
-        let result = tokio::task::spawn_blocking(move || run_browser(scenario, &config)).await.expect("browser thread");
+        let result = tokio::task::spawn_blocking(move || run_browser("my_access", scenario, &config))
+            .await
+            .expect("browser thread");
         assert_eq!(result["ok"], true, "{result}");
         result["result"].clone()
     }

@@ -11,6 +11,7 @@ pub mod package;
 pub mod package_draft;
 pub mod package_new;
 pub mod packages;
+pub mod settings;
 pub mod wizard;
 
 use gatehouse_app::ListQuery;
@@ -35,6 +36,7 @@ const SECTIONS: &[(&str, &str, &str, Permission)] = &[
     ("organizations", "/admin/connectedOrganizations", "Connected organizations", Permission::EntitlementRead),
     ("catalogs", "/admin/catalogs", "Catalogs", Permission::EntitlementRead),
     ("packages", "/admin/accessPackages", "Access packages", Permission::EntitlementRead),
+    ("settings", "/admin/settings", "Settings", Permission::EntitlementWrite),
 ];
 
 /// The chrome of an admin page: the host's name, and the sections this viewer may open.
