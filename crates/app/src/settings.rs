@@ -40,4 +40,11 @@ impl App {
                 .await?;
         crate::Page::from_rows(page, gatehouse_store::audit::from_row)
     }
+
+    /// Recompute the audit chain (as `gatehouse audit verify` does). It reads every record,
+    /// so the audit page runs it when asked, not on every view.
+    pub async fn verify_audit(&self) -> Result<gatehouse_store::audit::Verification> {
+        let mut conn = self.store.conn().await?;
+        Ok(gatehouse_store::audit::verify(&mut conn).await?)
+    }
 }

@@ -178,3 +178,39 @@ pub async fn count(conn: &mut Tx) -> Result<i64> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(&mut *conn).await?;
     rows::int(&row, "n")
 }
+
+/// What the admin portal's audit log filters on; each part optional. Text parts match
+/// case-insensitively anywhere in the field; times bound `activity_date_time` (inclusive).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub activity: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl AuditFilter {
+    pub fn scope(&self) -> crate::query::Where {
+        use crate::query::{escape_like, Param, Where};
+        let like = |s: &str| Param::Text(format!("%{}%", escape_like(&s.to_lowercase())));
+        let mut w = Where::new();
+        if let Some(a) = &self.actor {
+            w = w.and_eq("LOWER(t.actor_display_name) LIKE {} ESCAPE '\\'", like(a));
+        }
+        if let Some(t) = &self.target {
+            // A target is named by its id or its type ("accessPackage"); `{}` is one parameter.
+            w = w.and_eq("LOWER(t.target_id) LIKE {} ESCAPE '\\' OR LOWER(t.target_type) LIKE {} ESCAPE '\\'", like(t));
+        }
+        if let Some(a) = &self.activity {
+            w = w.and_eq("LOWER(t.activity) LIKE {} ESCAPE '\\'", like(a));
+        }
+        if let Some(f) = self.from {
+            w = w.and_eq("t.activity_date_time >= {}", Param::Text(crate::rows::ts(&f)));
+        }
+        if let Some(u) = self.until {
+            w = w.and_eq("t.activity_date_time <= {}", Param::Text(crate::rows::ts(&u)));
+        }
+        w
+    }
+}

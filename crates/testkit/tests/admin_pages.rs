@@ -502,7 +502,48 @@ async fn settings_are_saved_from_their_page(s: TestServer) {
     assert_eq!(megan.get("/admin/settings").await.status, StatusCode::FORBIDDEN);
 }
 
+/// The audit log: filters, the chain's verification, CSV (with formula-looking names defused).
+async fn the_audit_log_filters_verifies_and_exports(s: TestServer) {
+    let w = world(&s).await;
+    s.post("/v1.0/users", json!({"displayName": "=HYPERLINK(\"x\")", "mail": "eve@contoso.example"})).await.expect(201);
+    let web = Web::signed_in(&s, admin_id(&s).await).await;
+    let all = web.get("/admin/audit").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.html);
+    let activities = |p: &Page| texts(p, "#audit-list tbody th");
+    assert!(activities(&all).len() > 10);
+    let sponsors = web.get("/admin/audit?activity=ADDSPONSOR").await;
+    assert_eq!(activities(&sponsors), ["connectedOrganization.addSponsor", "connectedOrganization.addSponsor"]);
+    let target = web.get(&format!("/admin/audit?target={}", w.package)).await;
+    assert!(activities(&target).iter().any(|a| a == "accessPackage.create"), "{:?}", activities(&target));
+    let future = web.get("/admin/audit?from=2999-01-01").await;
+    assert!(activities(&future).is_empty());
+    let bad = web.get("/admin/audit?from=yesterday").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&bad, "#from-error"), ["Enter the date as year-month-day, for example 2026-12-01."]);
+    let verified = web.get("/admin/audit?verify=1").await;
+    assert!(
+        texts(&verified, "#verification")[0].starts_with("The chain is intact: all "),
+        "{:?}",
+        texts(&verified, "#verification")
+    );
+    let csv = web.get("/admin/audit/export?activity=user.create").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let mut lines = csv.html.lines();
+    assert!(lines.next().unwrap().starts_with("activityDateTime,actor,actorId,activity"));
+    let body: Vec<&str> = lines.collect();
+    assert!(body.len() >= 5 && body.iter().all(|l| l.contains(",user.create,")), "{body:?}");
+    assert!(
+        csv.html.contains("'=HYPERLINK") || !csv.html.contains(",=HYPERLINK"),
+        "a formula reached the CSV unquoted"
+    );
+    // Members without an administrator role cannot read it.
+    let megan = Web::signed_in(&s, w.megan.id.parse().unwrap()).await;
+    assert_eq!(megan.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
+}
+
 both_backends!(
+    the_audit_log_filters_verifies_and_exports,
     settings_are_saved_from_their_page,
     the_package_wizard_builds_seed_000s_package_in_one_go,
     a_catalog_is_created_filled_and_delegated_from_its_pages,

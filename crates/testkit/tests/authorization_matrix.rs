@@ -274,6 +274,9 @@ fn table() -> Vec<Row> {
         POST "/admin/accessPackages/{id}/assignments/remove" => admin_page(404);
         POST "/admin/accessPackages/{id}/requests/reprocess" => admin_page(404);
         POST "/admin/accessPackages/{id}/policies/delete" => admin_page(404);
+        // The audit log: as the API's.
+        GET "/admin/audit" => [303, 403, 403, 403, 403, 403, 403, 200, 200, 200];
+        GET "/admin/audit/export" => [303, 403, 403, 403, 403, 403, 403, 200, 200, 200];
         // Settings: administrators only; an empty form is refused next to its field.
         GET "/admin/settings" => admin_page(200);
         POST "/admin/settings" => admin_page(422);

@@ -3,6 +3,7 @@
 //! roles allow there. One module per section of its navigation; the chrome lists only the
 //! sections the viewer may open.
 
+pub mod audit;
 pub mod catalog;
 pub mod catalogs;
 pub mod organization_new;
@@ -37,6 +38,7 @@ const SECTIONS: &[(&str, &str, &str, Permission)] = &[
     ("catalogs", "/admin/catalogs", "Catalogs", Permission::EntitlementRead),
     ("packages", "/admin/accessPackages", "Access packages", Permission::EntitlementRead),
     ("settings", "/admin/settings", "Settings", Permission::EntitlementWrite),
+    ("audit", "/admin/audit", "Audit log", Permission::TenantRead),
 ];
 
 /// The chrome of an admin page: the host's name, and the sections this viewer may open.
