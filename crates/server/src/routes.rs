@@ -150,6 +150,8 @@ table! { page_table, true,
     POST "/admin/settings" => admin::settings::save, "adminSaveSettings", EntitlementWrite, 303, "pages", "Save the settings (form; 422 with messages next to their fields)";
     GET "/admin/audit" => admin::audit::list, "adminAuditLog", TenantRead, 200, "pages", "Administration: the audit log, filtered by actor, target, activity and dates (?verify=1 checks the chain)", query = admin::audit::AuditParams;
     GET "/admin/audit/export" => admin::audit::export, "adminAuditExport", TenantRead, 200, "pages", "The filtered audit records as CSV", query = admin::audit::AuditParams;
+    GET "/admin/reports" => admin::reports::show, "adminReports", EntitlementRead, 200, "pages", "Administration: who holds what (by package, resource, organization; one person; two people), as tables or CSV (format=csv)", query = admin::reports::ReportParams;
+    GET "/admin" => admin::dashboard::show, "adminDashboard", TenantRead, 200, "pages", "Administration: pending approvals, failing deliveries, active guests per organization, and the last 90 days as a chart";
     GET "/admin/catalogs" => admin::catalogs::list, "adminCatalogs", EntitlementRead, 200, "pages", "Administration: the catalogs the viewer may read, enabled or not, open to external users or not, with their package counts (?q= searches names)", query = admin::catalogs::ListParams;
     GET "/admin/catalogs/new" => admin::catalog::new_form, "adminNewCatalog", CatalogCreate, 200, "pages", "Administration: the New catalog form";
     POST "/admin/catalogs/new" => admin::catalog::create, "adminCreateCatalog", CatalogCreate, 303, "pages", "Create a catalog (form: name, description, enabled, external; 422 with messages next to their fields)";

@@ -12,6 +12,7 @@ pub mod catalog_roles;
 pub mod catalogs;
 pub mod clients;
 pub mod connected_organizations;
+pub mod dashboard;
 pub mod directory;
 pub mod jobs;
 pub mod passcodes;

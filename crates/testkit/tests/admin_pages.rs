@@ -542,7 +542,66 @@ async fn the_audit_log_filters_verifies_and_exports(s: TestServer) {
     assert_eq!(megan.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
 }
 
+/// Reports: Ana's approved request explains her access from every angle; Megan holds nothing.
+async fn reports_say_who_holds_what_and_why(s: TestServer) {
+    use gatehouse_testkit::fixtures::partner::{approval_path, decide, org_policy, stage, submit, user_add};
+    let w = world(&s).await;
+    let policy = org_policy(&s, &w, &w.package, vec![stage("externalSponsors")]).await;
+    let request = submit(&s, &w.ana, user_add(&w.package, &policy, "PO-123456")).await;
+    let request = request["id"].as_str().unwrap().to_owned();
+    let stages = s.get(&format!("{}/stages", approval_path(&request))).await.expect(200);
+    decide(&s, &w.bob, &request, stages["value"][0]["id"].as_str().unwrap(), "Approve").await.expect(204);
+    s.run_workers().await;
+    let web = Web::signed_in(&s, admin_id(&s).await).await;
+    let cells = |p: &Page| -> Vec<String> { texts(p, "table.report tbody tr") };
+    let by_package = web.get("/admin/reports").await;
+    assert_eq!(by_package.status, StatusCode::OK, "{}", by_package.html);
+    let row = &cells(&by_package)[0];
+    assert!(
+        row.starts_with("Project Tango Ana Silva ana@fabrikam.example Fabrikam") && row.ends_with("Fabrikam engineers"),
+        "{row}"
+    );
+    assert_eq!(
+        cells(&web.get("/admin/reports?view=resource").await),
+        ["Cross-Org Team (Member) Ana Silva ana@fabrikam.example Project Tango"]
+    );
+    assert!(cells(&web.get("/admin/reports?view=organization").await)[0].starts_with("Fabrikam Ana Silva"));
+    let ana = web.get("/admin/reports?view=person&person=ana@fabrikam.example").await;
+    let held = texts(&ana, "table.report");
+    assert!(
+        held[0].contains("Project Tango Cross-Org Team (Member) Fabrikam engineers") && held[0].contains(&request),
+        "{held:?}"
+    );
+    let compare = web.get("/admin/reports?view=compare&person=ana@fabrikam.example&other=megan@contoso.example").await;
+    assert_eq!(compare.status, StatusCode::OK);
+    let tables = texts(&compare, "h2");
+    assert_eq!(tables, ["What only Ana Silva holds", "What only Megan Bowen holds"]);
+    assert_eq!(cells(&compare), ["Access package Project Tango", "Resource role Cross-Org Team (Member)"]);
+    let unknown = web.get("/admin/reports?view=person&person=nobody@contoso.example").await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&unknown, "#person-error"), ["Nobody in the directory has the address nobody@contoso.example."]);
+    // The dashboard counts the same day: one request, one approval, one active guest.
+    let dash = web.get("/admin").await;
+    assert_eq!(dash.status, StatusCode::OK, "{}", dash.html);
+    assert_eq!(texts(&dash, "#pending"), ["0"]);
+    let today = texts(&dash, "#daily tbody tr")[0].clone();
+    assert!(today.ends_with(" 1 1 0 1"), "today's row: {today}");
+    assert_eq!(texts(&dash, "#guests tbody tr")[0], "Fabrikam 2");
+    assert_eq!(Html::parse_document(&dash.html).select(&Selector::parse("svg polyline").unwrap()).count(), 4);
+    let csv = web.get("/admin/reports?view=resource&format=csv").await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.html.lines().collect::<Vec<_>>(),
+        [
+            "Who holds each resource role",
+            "Resource role,Person,Email,Through access package",
+            "Cross-Org Team (Member),Ana Silva,ana@fabrikam.example,Project Tango"
+        ]
+    );
+}
+
 both_backends!(
+    reports_say_who_holds_what_and_why,
     the_audit_log_filters_verifies_and_exports,
     settings_are_saved_from_their_page,
     the_package_wizard_builds_seed_000s_package_in_one_go,

@@ -274,6 +274,10 @@ fn table() -> Vec<Row> {
         POST "/admin/accessPackages/{id}/assignments/remove" => admin_page(404);
         POST "/admin/accessPackages/{id}/requests/reprocess" => admin_page(404);
         POST "/admin/accessPackages/{id}/policies/delete" => admin_page(404);
+        // Reports: anyone with an entitlement role (each sees their catalogs' assignments).
+        GET "/admin/reports" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
+        // The dashboard: tenant-wide counts, like the audit log.
+        GET "/admin" => [303, 403, 403, 403, 403, 403, 403, 200, 200, 200];
         // The audit log: as the API's.
         GET "/admin/audit" => [303, 403, 403, 403, 403, 403, 403, 200, 200, 200];
         GET "/admin/audit/export" => [303, 403, 403, 403, 403, 403, 403, 200, 200, 200];

@@ -252,6 +252,28 @@ const scenarios = {
     check((await text(admin, "#assignment-list")).includes("pat@fabrikam.example"), "the overview lists Pat's assignment");
     await visit(admin, "package-overview-assigned");
     const design = await createDesignReview(admin, catalog, pat);
+    // The rest of the portal, each page checked and pictured.
+    await admin.goto(`${base}/admin`);
+    // The numbers sit in a closed <details>: read their text, not what is rendered.
+    // Two requests, both approved (one by Ana, one needing nobody), no denial, one guest.
+    const today = (await admin.locator("#daily tbody tr").first().locator("td").allTextContents()).join(" ");
+    check(today === "2 2 0 1", `today on the dashboard: ${today}`);
+    await visit(admin, "dashboard");
+    await admin.goto(`${base}/admin/reports?view=person&person=pat%40fabrikam.example`);
+    check((await text(admin, "table.report")).includes("Project Tango"), "Pat's report lists Tango");
+    await visit(admin, "report-person");
+    await admin.goto(`${base}/admin/reports?view=package`);
+    await visit(admin, "report-packages");
+    await admin.goto(`${base}/admin/audit`);
+    await admin.getByRole("button", { name: "Verify the chain" }).click();
+    await admin.locator("#verification").waitFor();
+    check((await text(admin, "#verification")).startsWith("The chain is intact"), "the audit chain verifies");
+    await visit(admin, "audit");
+    await admin.goto(`${base}/admin/settings`);
+    await admin.getByLabel("Block their sign-in only").check();
+    await admin.getByRole("button", { name: "Save" }).click();
+    await admin.locator("p.notice.good").waitFor();
+    await visit(admin, "settings");
     return { tango, request, design, catalog };
   },
 

@@ -6,12 +6,15 @@
 pub mod audit;
 pub mod catalog;
 pub mod catalogs;
+pub mod chart;
+pub mod dashboard;
 pub mod organization_new;
 pub mod organizations;
 pub mod package;
 pub mod package_draft;
 pub mod package_new;
 pub mod packages;
+pub mod reports;
 pub mod settings;
 pub mod wizard;
 
@@ -34,9 +37,11 @@ pub struct NavItem {
 /// The sections, with the permission each needs (the route's, so a link never leads to a
 /// refusal).
 const SECTIONS: &[(&str, &str, &str, Permission)] = &[
+    ("dashboard", "/admin", "Dashboard", Permission::TenantRead),
     ("organizations", "/admin/connectedOrganizations", "Connected organizations", Permission::EntitlementRead),
     ("catalogs", "/admin/catalogs", "Catalogs", Permission::EntitlementRead),
     ("packages", "/admin/accessPackages", "Access packages", Permission::EntitlementRead),
+    ("reports", "/admin/reports", "Reports", Permission::EntitlementRead),
     ("settings", "/admin/settings", "Settings", Permission::EntitlementWrite),
     ("audit", "/admin/audit", "Audit log", Permission::TenantRead),
 ];
