@@ -39,7 +39,7 @@ pub fn daily(
     now: DateTime<Utc>,
     days: i64,
     activity: &[(String, String, i64)],
-    spans: &[(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)],
+    spans: &[dashboard::GuestSpan],
 ) -> Vec<Day> {
     let today = now.date_naive();
     let counts: HashMap<(&str, &str), i64> = activity.iter().map(|(d, a, n)| ((d.as_str(), a.as_str()), *n)).collect();

@@ -56,32 +56,15 @@ impl App {
                 }
                 packages.insert(p.id, (p.display_name, resources));
             }
-            if !policies.contains_key(&a.assignment_policy_id) {
+            if let std::collections::hash_map::Entry::Vacant(e) = policies.entry(a.assignment_policy_id) {
                 let name = match self.get_policy(actor, a.assignment_policy_id).await {
                     Ok(p) => p.display_name,
                     Err(_) => "(deleted policy)".into(),
                 };
-                policies.insert(a.assignment_policy_id, name);
+                e.insert(name);
             }
-            if !people.contains_key(&a.target_id) {
-                let entry = match self.get_user(a.target_id).await {
-                    Ok(u) => {
-                        let org = match u.connected_organization_id {
-                            Some(o) if !orgs.contains_key(&o) => {
-                                let name = self.get_connected_organization(o).await.map(|o| o.display_name).ok();
-                                if let Some(n) = &name {
-                                    orgs.insert(o, n.clone());
-                                }
-                                name
-                            }
-                            Some(o) => orgs.get(&o).cloned(),
-                            None => None,
-                        };
-                        (u.display_name, u.mail.unwrap_or_default(), org)
-                    }
-                    Err(_) => (a.target_id.to_string(), String::new(), None),
-                };
-                people.insert(a.target_id, entry);
+            if let std::collections::hash_map::Entry::Vacant(e) = people.entry(a.target_id) {
+                e.insert(self.person_of(a.target_id, &mut orgs).await);
             }
             let (package, resources) = packages[&a.access_package_id].clone();
             let (person, mail, organization) = people[&a.target_id].clone();
@@ -96,6 +79,25 @@ impl App {
             });
         }
         Ok(out)
+    }
+
+    /// A holder's name, address and organization's name (organization names cached in `orgs`).
+    async fn person_of(&self, id: Uuid, orgs: &mut HashMap<Uuid, String>) -> (String, String, Option<String>) {
+        let Ok(u) = self.get_user(id).await else { return (id.to_string(), String::new(), None) };
+        let org = match u.connected_organization_id {
+            Some(o) => match orgs.get(&o) {
+                Some(name) => Some(name.clone()),
+                None => {
+                    let name = self.get_connected_organization(o).await.map(|o| o.display_name).ok();
+                    if let Some(n) = &name {
+                        orgs.insert(o, n.clone());
+                    }
+                    name
+                }
+            },
+            None => None,
+        };
+        (u.display_name, u.mail.unwrap_or_default(), org)
     }
 
     /// The packages `user` could find and request in My Access now (hidden ones are left out,

@@ -29,11 +29,11 @@ pub async fn activity_per_day(
     found.iter().map(|r| Ok((rows::text(r, "day")?, rows::text(r, "activity")?, rows::int(r, "n")?))).collect()
 }
 
+/// A guest's assignment: who, from when, and until when it ended (`None`: still held).
+pub type GuestSpan = (Uuid, DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// Each guest's assignment spans that overlap `[since, now]`: `(guest, start, expired)`.
-pub async fn guest_assignment_spans(
-    conn: &mut Tx,
-    since: DateTime<Utc>,
-) -> Result<Vec<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)>> {
+pub async fn guest_assignment_spans(conn: &mut Tx, since: DateTime<Utc>) -> Result<Vec<GuestSpan>> {
     let found = sqlx::query(
         "SELECT a.target_id, COALESCE(a.start_date_time, a.created_date_time) AS start_at, a.expired_date_time
          FROM assignments a JOIN users u ON u.id = a.target_id
