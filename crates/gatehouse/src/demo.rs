@@ -273,7 +273,11 @@ printed in this log ("Your sign-in code is ...").
   Window 1: Pat's request turns Delivered; My access shows Project Tango until its end date,
     with Extend and Remove. Tango wiki is under Access packages; Project Tango never is.
   Administrator, in a browser (one use, {minutes} minutes): {base}/signin/link?code={admin_link}
-    then {base}/admin/connectedOrganizations lists Fabrikam; search it by name or by domain.
+    then {base}/admin, the admin portal: the dashboard; Connected organizations (search by name
+    or domain; Add connected organization walks Basics, Directory + domain, Sponsors, Review +
+    create); Catalogs (New catalog, Add resources, roles); Access packages (New access package:
+    the seeds' six tabs; a package's overview with Hidden and the My Access link to copy);
+    Reports (who holds what, and why); Settings; the Audit log with its chain verified.
 
   Ids                 organization {org}, catalog {catalog}
                       group {group}, packages {package} (Tango), {wiki} (wiki), policy {policy}
