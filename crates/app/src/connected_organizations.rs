@@ -173,6 +173,68 @@ impl App {
         Ok(org)
     }
 
+    /// The admin portal's edit: properties, domains and both sponsor lists in one transaction;
+    /// sponsors are set to exactly the lists given (added and removed as needed, each audited).
+    pub async fn update_connected_organization_with_sponsors(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        patch: ConnectedOrganizationPatch,
+        internal: &[Uuid],
+        external: &[Uuid],
+    ) -> Result<ConnectedOrganization> {
+        let mut tx = self.store.begin().await?;
+        let Some(before) = orgs::get(&mut tx, id).await? else { return not_found("connectedOrganization", id) };
+        let mut after = before.clone();
+        after.apply(patch, self.now())?;
+        keep_client_secrets(&mut tx, &before, &mut after).await?;
+        check_domains(&mut tx, &after).await?;
+        orgs::update(&mut tx, &after).await?;
+        self.audit(
+            &mut tx,
+            actor,
+            updated("connectedOrganization.update", "connectedOrganization", id, &before, &after),
+        )
+        .await?;
+        for (kind, wanted, field) in [
+            (SponsorKind::Internal, internal, "internalSponsors"),
+            (SponsorKind::External, external, "externalSponsors"),
+        ] {
+            let now: Vec<Uuid> = gatehouse_store::query::list(
+                &mut tx,
+                &gatehouse_store::directory::USERS,
+                orgs::sponsors_scope(id, kind),
+                ListQuery::EXPANDED,
+            )
+            .await?
+            .rows
+            .iter()
+            .map(|r| gatehouse_store::rows::uuid(r, "id"))
+            .collect::<std::result::Result<_, _>>()?;
+            for user in now.iter().filter(|u| !wanted.contains(u)) {
+                orgs::remove_sponsor(&mut tx, id, kind, *user).await?;
+                let change = serde_json::json!({"sponsorKind": kind.as_str(), "userId": user});
+                self.audit(
+                    &mut tx,
+                    actor,
+                    deleted("connectedOrganization.removeSponsor", "connectedOrganization", id, &change),
+                )
+                .await?;
+            }
+            for user in wanted.iter().filter(|u| !now.contains(u)) {
+                self.add_sponsor_in(&mut tx, actor, &after, kind, *user, field).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Names of the policies that name this organization (it cannot be deleted under them).
+    pub async fn policies_naming_organization(&self, id: Uuid) -> Result<Vec<String>> {
+        let mut conn = self.store.conn().await?;
+        Ok(policies::naming_organization(&mut conn, id).await?)
+    }
+
     /// Which organization already has `domain`, if any (the wizard says so as the domain is
     /// added; creating checks again in its transaction).
     pub async fn domain_owner(&self, domain: &str) -> Result<Option<String>> {

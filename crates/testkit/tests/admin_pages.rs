@@ -600,7 +600,70 @@ async fn reports_say_who_holds_what_and_why(s: TestServer) {
     );
 }
 
+/// Edit (the same tabs, filled in; Save sets sponsors to exactly what is ticked) and delete
+/// (refused, saying which policies name the organization, until they no longer do).
+async fn an_organization_is_edited_and_deleted_from_its_pages(s: TestServer) {
+    use gatehouse_testkit::fixtures::partner::{ids, org_policy};
+    let w = world(&s).await;
+    let web = Web::signed_in(&s, admin_id(&s).await).await;
+    let edit = format!("/admin/connectedOrganizations/{}/edit", w.org);
+    let form = web.get(&edit).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    assert!(
+        form.html.contains(r#"value="Fabrikam""#) && form.html.contains(r#"name="domain.0" value="fabrikam.example""#)
+    );
+    assert!(form.html.contains(&format!(r#"name="internal" value="{}" checked"#, w.alex.id)), "Alex is ticked");
+    let csrf = form.csrf();
+    // Renamed, a second domain, Alex no longer an internal sponsor, Bob still external.
+    let saved = web
+        .post(
+            &edit,
+            &[
+                ("csrf", &csrf),
+                ("name", "Fabrikam Ltd"),
+                ("description", ""),
+                ("state", "configured"),
+                ("domain.0", "fabrikam.example"),
+                ("issuer.0", ""),
+                ("domain.1", "fabrikam-labs.example"),
+                ("issuer.1", ""),
+                ("external", &w.bob.id),
+                ("go", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let org = s.get(&format!("{EM}/connectedOrganizations/{}", w.org)).await.expect(200);
+    assert_eq!(org["displayName"], "Fabrikam Ltd");
+    assert_eq!(org["identitySources"].as_array().unwrap().len(), 2);
+    let internal = s.get(&format!("{EM}/connectedOrganizations/{}/internalSponsors", w.org)).await.expect(200);
+    assert!(ids(&internal).is_empty(), "{internal}");
+    let external = s.get(&format!("{EM}/connectedOrganizations/{}/externalSponsors", w.org)).await.expect(200);
+    assert_eq!(ids(&external), [w.bob.id.as_str()]);
+
+    let policy = org_policy(&s, &w, &w.package, vec![]).await;
+    let delete = format!("/admin/connectedOrganizations/{}/delete", w.org);
+    let confirm = web.get(&delete).await;
+    assert_eq!(texts(&confirm, "#naming li"), ["Fabrikam engineers"]);
+    assert!(!confirm.html.contains("class=\"danger\""), "a delete button while a policy names it");
+    let audit = s.audit_count().await;
+    let refused = web.post(&delete, &[("csrf", &csrf)]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(s.audit_count().await, audit);
+    s.delete(&format!("{EM}/assignmentPolicies/{}", policy["id"].as_str().unwrap())).await.expect(204);
+    let confirm = web.get(&delete).await;
+    assert!(
+        texts(&confirm, "main p")[1].contains("guest accounts stay in the directory"),
+        "{:?}",
+        texts(&confirm, "main p")
+    );
+    let gone = web.post(&delete, &[("csrf", &csrf)]).await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert_eq!(s.get(&format!("{EM}/connectedOrganizations/{}", w.org)).await.status, StatusCode::NOT_FOUND);
+}
+
 both_backends!(
+    an_organization_is_edited_and_deleted_from_its_pages,
     reports_say_who_holds_what_and_why,
     the_audit_log_filters_verifies_and_exports,
     settings_are_saved_from_their_page,

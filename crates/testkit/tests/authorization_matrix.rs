@@ -284,6 +284,11 @@ fn table() -> Vec<Row> {
         // Settings: administrators only; an empty form is refused next to its field.
         GET "/admin/settings" => admin_page(200);
         POST "/admin/settings" => admin_page(422);
+        // Editing Fabrikam: the filled-in tabs; deleting it: refused while its policy names it.
+        GET "/admin/connectedOrganizations/{id}/edit" => admin_page(200);
+        POST "/admin/connectedOrganizations/{id}/edit" => admin_page(200);
+        GET "/admin/connectedOrganizations/{id}/delete" => admin_page(200);
+        POST "/admin/connectedOrganizations/{id}/delete" => admin_page(409);
         // The wizard: an empty form shows its first tab.
         GET "/admin/connectedOrganizations/new" => admin_page(200);
         POST "/admin/connectedOrganizations/new" => admin_page(200);

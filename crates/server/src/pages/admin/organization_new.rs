@@ -1,4 +1,5 @@
-//! Add a connected organization (`/admin/connectedOrganizations/new`), with the seeds' tabs:
+//! Add a connected organization (`/admin/connectedOrganizations/new`) and edit one
+//! (`/admin/connectedOrganizations/{id}/edit`, the same tabs), with the seeds' tabs:
 //! Basics → Directory + domain → Sponsors → Review + create (see [`super::wizard`] for how the
 //! tabs carry what was entered). Each domain is looked up as it is added, the way the API's
 //! `lookupDomain` does, so the administrator sees before saving whether the partner's users
@@ -8,10 +9,12 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gatehouse_app::{AppError, ListQuery};
-use gatehouse_domain::connected_organization::{normalize_domain, NewConnectedOrganization, SponsorKind};
+use gatehouse_domain::connected_organization::{
+    normalize_domain, ConnectedOrganizationPatch, IdentitySource, NewConnectedOrganization, SponsorKind,
+};
 use gatehouse_domain::directory::User;
 use gatehouse_domain::enums::UserType;
 use gatehouse_domain::odata::{parse_filter, Expr};
@@ -21,7 +24,7 @@ use uuid::Uuid;
 use super::wizard::{self, Errors, Tab};
 use super::{chrome, AdminChrome};
 use crate::pages::forms::FormData;
-use crate::pages::{render, see_other, sentence, PageResult, Viewer, INVALID};
+use crate::pages::{path_id, render, see_other, sentence, PageError, PageResult, Viewer, INVALID};
 use crate::state::AppState;
 
 const TABS: &[(&str, &str)] =
@@ -142,10 +145,29 @@ impl Draft {
     }
 }
 
+/// Adding an organization, or editing one (the same tabs; Save instead of Create).
+#[derive(Clone, Copy)]
+pub enum Mode {
+    New,
+    Edit(Uuid),
+}
+
+impl Mode {
+    fn action(self) -> String {
+        match self {
+            Mode::New => "/admin/connectedOrganizations/new".into(),
+            Mode::Edit(id) => format!("/admin/connectedOrganizations/{id}/edit"),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/organization_new.html")]
 struct WizardPage {
     chrome: AdminChrome,
+    action: String,
+    heading: &'static str,
+    finish: &'static str,
     tabs: Vec<Tab>,
     current: &'static str,
     next: Option<Tab>,
@@ -184,12 +206,71 @@ fn type_filter(kind: UserType) -> Expr {
 /// `GET /admin/connectedOrganizations/new`: the first tab, empty.
 pub async fn form(State(s): State<AppState>, v: Viewer) -> PageResult {
     let draft = Draft { state: "configured".into(), ..Draft::default() };
-    page(&s, &v, StatusCode::OK, draft, "basics", Errors::default(), Default::default()).await
+    page(&s, &v, Mode::New, StatusCode::OK, draft, "basics", Errors::default(), Default::default()).await
 }
 
 /// `POST /admin/connectedOrganizations/new`: a tab, an action within one, or Create.
 pub async fn submit(State(s): State<AppState>, v: Viewer, body: Bytes) -> PageResult {
-    let f = FormData::parse(&body);
+    submit_in(&s, &v, Mode::New, &body).await
+}
+
+/// `GET /admin/connectedOrganizations/{id}/edit`: the tabs, filled from the organization.
+pub async fn edit_form(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
+    let id = path_id(&id, "connected organization")?;
+    let o = s.app.get_connected_organization(id).await?;
+    let mut domains = Vec::new();
+    for src in &o.identity_sources {
+        match src {
+            IdentitySource::Domain { domain_name, .. } => {
+                domains.push(DomainRow { domain: domain_name.clone(), ..DomainRow::default() })
+            }
+            IdentitySource::Oidc { domain_name, issuer_uri, client_id, .. } => domains.push(DomainRow {
+                domain: domain_name.clone(),
+                issuer: issuer_uri.clone(),
+                client_id: client_id.clone().unwrap_or_default(),
+                // Write-only: left empty, the stored secret is kept.
+                client_secret: String::new(),
+            }),
+            // Saving would drop them: those organizations are edited through the API.
+            _ => {
+                return Err(PageError::Message {
+                    status: StatusCode::CONFLICT,
+                    title: "Edit this organization through the API",
+                    message: format!(
+                        "{} has directories the portal does not edit ({}); change it with PATCH connectedOrganizations/{id}.",
+                        o.display_name,
+                        super::organizations::sign_in_kind(src)
+                    ),
+                })
+            }
+        }
+    }
+    let app = &s.app;
+    let ids = |kind| async move {
+        app.list_sponsors(id, kind, ListQuery::EXPANDED).await.map(|p| p.items.iter().map(|u| u.id).collect::<Vec<_>>())
+    };
+    let draft = Draft {
+        name: o.display_name.clone(),
+        description: o.description.clone().unwrap_or_default(),
+        state: o.state.to_string(),
+        domains,
+        internal: ids(SponsorKind::Internal).await?,
+        external: ids(SponsorKind::External).await?,
+        ..Draft::default()
+    };
+    page(&s, &v, Mode::Edit(id), StatusCode::OK, draft, "basics", Errors::default(), Default::default()).await
+}
+
+/// `POST /admin/connectedOrganizations/{id}/edit`.
+pub async fn edit(State(s): State<AppState>, v: Viewer, Path(id): Path<String>, body: Bytes) -> PageResult {
+    let id = path_id(&id, "connected organization")?;
+    s.app.get_connected_organization(id).await?;
+    submit_in(&s, &v, Mode::Edit(id), &body).await
+}
+
+async fn submit_in(s: &AppState, v: &Viewer, mode: Mode, body: &[u8]) -> PageResult {
+    let (s, v) = (s.clone(), v.clone());
+    let f = FormData::parse(body);
     let mut d = Draft::read(&f);
     let (mut current, go) = wizard::asked(&f, TABS);
     let mut errors = Errors::default();
@@ -226,7 +307,7 @@ pub async fn submit(State(s): State<AppState>, v: Viewer, body: Bytes) -> PageRe
                 }
             }
             if go == "create" && errors.is_empty() {
-                match create(&s, &v, &d).await {
+                match save(&s, &v, mode, &d).await {
                     Ok(id) => return see_other(&format!("/admin/connectedOrganizations/{id}")),
                     Err(e) => current = refused(e, &mut errors)?,
                 }
@@ -234,7 +315,7 @@ pub async fn submit(State(s): State<AppState>, v: Viewer, body: Bytes) -> PageRe
         }
     }
     let status = if errors.is_empty() { StatusCode::OK } else { INVALID };
-    page(&s, &v, status, d, current, errors, queries).await
+    page(&s, &v, mode, status, d, current, errors, queries).await
 }
 
 #[derive(Default)]
@@ -346,11 +427,24 @@ async fn check(s: &AppState, d: &Draft, tab: &str, errors: &mut Errors) -> Resul
     Ok(())
 }
 
-async fn create(s: &AppState, v: &Viewer, d: &Draft) -> Result<Uuid, AppError> {
-    let input: NewConnectedOrganization =
-        serde_json::from_value(d.body()).map_err(|e| gatehouse_domain::ValidationError::general(e.to_string()))?;
-    let org = s.app.create_connected_organization_with_sponsors(&v.actor(), input, &d.internal, &d.external).await?;
-    Ok(org.id)
+async fn save(s: &AppState, v: &Viewer, mode: Mode, d: &Draft) -> Result<Uuid, AppError> {
+    let bad = |e: serde_json::Error| AppError::from(gatehouse_domain::ValidationError::general(e.to_string()));
+    match mode {
+        Mode::New => {
+            let input: NewConnectedOrganization = serde_json::from_value(d.body()).map_err(bad)?;
+            let org =
+                s.app.create_connected_organization_with_sponsors(&v.actor(), input, &d.internal, &d.external).await?;
+            Ok(org.id)
+        }
+        Mode::Edit(id) => {
+            let mut body = d.body();
+            // A patch leaves out what stays; an emptied description is cleared.
+            body["description"] = if d.description.is_empty() { serde_json::Value::Null } else { json!(d.description) };
+            let patch: ConnectedOrganizationPatch = serde_json::from_value(body).map_err(bad)?;
+            s.app.update_connected_organization_with_sponsors(&v.actor(), id, patch, &d.internal, &d.external).await?;
+            Ok(id)
+        }
+    }
 }
 
 /// Place a service's refusal next to its field; the tab that holds it is shown.
@@ -393,9 +487,11 @@ async fn picker(s: &AppState, v: &Viewer, chosen: &[Uuid], kind: UserType, query
     Ok(p)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn page(
     s: &AppState,
     v: &Viewer,
+    mode: Mode,
     status: StatusCode,
     d: Draft,
     current: &'static str,
@@ -406,14 +502,28 @@ async fn page(
         None
     } else {
         let lower = d.name.to_lowercase();
-        super::organizations::names_in_use(s).await?.contains_key(&lower).then(|| d.name.clone())
+        let mut uses = super::organizations::names_in_use(s).await?.get(&lower).copied().unwrap_or(0);
+        if let Mode::Edit(id) = mode {
+            // The organization's own stored name is not "another organization".
+            if s.app.get_connected_organization(id).await?.display_name.to_lowercase() == lower {
+                uses = uses.saturating_sub(1);
+            }
+        }
+        (uses > 0).then(|| d.name.clone())
     };
     let internal = picker(s, v, &d.internal, UserType::Member, &q.internal).await?;
     let mut external = picker(s, v, &d.external, UserType::Guest, &q.external).await?;
     external.email = q.email;
     let (next, back) = wizard::neighbours(TABS, current);
+    let (heading, finish) = match mode {
+        Mode::New => ("Add connected organization", "Create"),
+        Mode::Edit(_) => ("Edit connected organization", "Save"),
+    };
     let page = WizardPage {
         chrome: chrome(s, v, "organizations").await?,
+        action: mode.action(),
+        heading,
+        finish,
         tabs: wizard::tabs(TABS, current),
         current,
         next,

@@ -148,6 +148,7 @@ struct OverviewPage {
     sources: Vec<SourceRow>,
     internal: Vec<SponsorRow>,
     external: Vec<SponsorRow>,
+    may_change: bool,
 }
 
 fn source_row(source: &IdentitySource) -> SourceRow {
@@ -197,6 +198,51 @@ pub async fn show(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
         sources: o.identity_sources.iter().map(source_row).collect(),
         internal: sponsor_rows(&s, id, SponsorKind::Internal).await?,
         external: sponsor_rows(&s, id, SponsorKind::External).await?,
+        may_change: v.principal.may(Permission::EntitlementWrite).is_ok(),
     };
     render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "admin/organization_delete.html")]
+struct DeletePage {
+    chrome: AdminChrome,
+    id: String,
+    name: String,
+    /// Policies that name the organization: it cannot go while they do.
+    naming: Vec<String>,
+    guests: i64,
+}
+
+async fn delete_page(s: &AppState, v: &Viewer, id: uuid::Uuid, status: StatusCode) -> PageResult {
+    let o = s.app.get_connected_organization(id).await?;
+    let naming = s.app.policies_naming_organization(id).await?;
+    let guests = gatehouse_store::query::Where::new()
+        .and_eq("t.connected_organization_id = {}", gatehouse_store::query::Param::Text(id.to_string()));
+    let guests = s.app.list_users(guests, COUNT_ONLY).await?.count.unwrap_or(0);
+    let page = DeletePage {
+        chrome: chrome(s, v, "organizations").await?,
+        id: id.to_string(),
+        name: o.display_name,
+        naming,
+        guests,
+    };
+    render(status, &page)
+}
+
+/// `GET /admin/connectedOrganizations/{id}/delete`: what deleting would mean, first.
+pub async fn delete_form(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
+    let id = path_id(&id, "connected organization")?;
+    delete_page(&s, &v, id, StatusCode::OK).await
+}
+
+/// `POST /admin/connectedOrganizations/{id}/delete`: refused (409, the page again) while
+/// policies name it.
+pub async fn delete(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
+    let id = path_id(&id, "connected organization")?;
+    match s.app.delete_connected_organization(&v.actor(), id).await {
+        Ok(()) => crate::pages::see_other("/admin/connectedOrganizations"),
+        Err(gatehouse_app::AppError::Conflict(_)) => delete_page(&s, &v, id, StatusCode::CONFLICT).await,
+        Err(e) => Err(e.into()),
+    }
 }

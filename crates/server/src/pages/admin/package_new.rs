@@ -70,6 +70,8 @@ pub struct ResourceChoice {
 #[template(path = "admin/package_new.html")]
 struct WizardPage {
     chrome: AdminChrome,
+    /// The last tab's button.
+    finish: &'static str,
     tabs: Vec<Tab>,
     current: &'static str,
     next: Option<Tab>,
@@ -374,6 +376,7 @@ async fn page(
     let (next, back) = wizard::neighbours(TABS, current);
     let page = WizardPage {
         chrome: chrome(s, v, "packages").await?,
+        finish: "Create",
         tabs: wizard::tabs(TABS, current),
         current,
         next,
