@@ -354,7 +354,7 @@ impl Draft {
                 }
                 body["@odata.type"] = json!("#microsoft.graph.accessPackageMultipleChoiceQuestion");
                 body["choices"] = json!(choices);
-                body["allowsMultipleSelection"] = json!(q.multiple);
+                body["isMultipleSelectionAllowed"] = json!(q.multiple);
             } else {
                 body["@odata.type"] = json!("#microsoft.graph.accessPackageTextInputQuestion");
                 body["isSingleLineQuestion"] = json!(true);
@@ -426,6 +426,28 @@ mod tests {
             "00000000-0000-0000-0000-000000000001"
         );
         assert!(d.external());
+    }
+
+    /// Every part the form can produce is a shape `POST assignmentPolicies` accepts.
+    #[test]
+    fn a_full_form_makes_a_policy_the_api_accepts() {
+        let f = FormData::parse(
+            b"who=specificDirectoryUsers&target_group=00000000-0000-0000-0000-000000000002&target_emails=a@contoso.example\
+              &approval=yes&requestor_justification=yes&stage.days.0=7&stage.approvers.0=requestorManager\
+              &stage.escalation.0=yes&stage.escalation_days.0=2&stage.escalation_users.0=a@contoso.example\
+              &stage.days.1=3&stage.group.1=00000000-0000-0000-0000-000000000002&enabled=yes\
+              &q.text.0=Team&q.kind.0=choice&q.choices.0=Red%0ABlue&q.multiple.0=yes&q.required.0=yes&q.localized.0=fr:+Equipe\
+              &q.text.1=Why&expiry=date&expiry_date=2099-01-31&extension=yes&extension_approval=yes&custom_schedule=yes\
+              &review=yes&review_every_months=6&policy_name=P",
+        );
+        let d = Draft::read(&f);
+        let mut errors = Errors::default();
+        let body = d.policy_body(&|_| Some(Uuid::from_u128(7)), &mut errors);
+        assert!(errors.is_empty(), "{:?}", errors.all().collect::<Vec<_>>());
+        let input: gatehouse_domain::policy::PolicyInput = serde_json::from_value(body.clone()).expect("the API's shape");
+        assert_eq!(input.questions.unwrap().len(), 2);
+        assert_eq!(body["requestApprovalSettings"]["stages"].as_array().unwrap().len(), 2);
+        assert_eq!(body["reviewSettings"]["primaryReviewers"][0]["@odata.type"], "#microsoft.graph.requestorManager");
     }
 
     #[test]
