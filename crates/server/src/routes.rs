@@ -149,6 +149,10 @@ table! { page_table, true,
     POST "/admin/accessPackages/{id}/assignments" => admin::package::assign, "adminAssignAccessPackage", CatalogWrite, 303, "pages", "A direct assignment by email address (form: email, policy)";
     POST "/admin/accessPackages/{id}/assignments/remove" => admin::package::unassign, "adminRemoveAssignment", CatalogWrite, 303, "pages", "Remove an assignment (form: assignment)";
     POST "/admin/accessPackages/{id}/requests/reprocess" => admin::package::reprocess, "adminReprocessRequest", CatalogWrite, 303, "pages", "Retry a failed delivery (form: request)";
+    GET "/admin/accessPackages/{id}/policies/new" => admin::policy_form::new_form, "adminNewPolicyForm", CatalogWrite, 200, "pages", "Administration: add a policy to the package (the wizard's Requests, Requestor information and Lifecycle tabs)";
+    POST "/admin/accessPackages/{id}/policies/new" => admin::policy_form::create, "adminCreatePolicy", CatalogWrite, 200, "pages", "The new-policy tabs: a tab, an action within one, or Add policy (form; 303 to the package)";
+    GET "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin::policy_form::edit_form, "adminEditPolicyForm", CatalogWrite, 200, "pages", "Administration: edit one of the package's policies";
+    POST "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin::policy_form::edit, "adminEditPolicy", CatalogWrite, 200, "pages", "The edit-policy tabs: a tab, an action within one, or Save (form; 303 to the package)";
     POST "/admin/accessPackages/{id}/policies/delete" => admin::package::delete_policy, "adminDeletePolicy", CatalogWrite, 303, "pages", "Delete a policy (form: policy)";
     GET "/admin/settings" => admin::settings::show, "adminSettings", EntitlementWrite, 200, "pages", "Administration: the external-user lifecycle, partner domains and privacy statement", query = admin::settings::SavedParam;
     POST "/admin/settings" => admin::settings::save, "adminSaveSettings", EntitlementWrite, 303, "pages", "Save the settings (form; 422 with messages next to their fields)";

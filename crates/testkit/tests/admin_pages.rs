@@ -662,7 +662,62 @@ async fn an_organization_is_edited_and_deleted_from_its_pages(s: TestServer) {
     assert_eq!(s.get(&format!("{EM}/connectedOrganizations/{}", w.org)).await.status, StatusCode::NOT_FOUND);
 }
 
+/// Add policy and edit policy from a package's overview.
+async fn policies_are_added_and_edited_from_the_overview(s: TestServer) {
+    let w = world(&s).await;
+    let web = Web::signed_in(&s, admin_id(&s).await).await;
+    let new = format!("/admin/accessPackages/{}/policies/new", w.package);
+    let form = web.get(&new).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    assert_eq!(texts(&form, "nav.tabs [aria-current=step]"), ["1. Requests"]);
+    let csrf = form.csrf();
+    let fields = |name: &'static str, days: &'static str, go: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Project Tango".into()),
+            ("catalog", w.catalog.clone()),
+            ("policy_name", name.into()),
+            ("who", "allMemberUsers".into()),
+            ("enabled", "yes".into()),
+            ("stage.days.0", "14".into()),
+            ("expiry", "days".into()),
+            ("expiry_days", days.into()),
+            ("go", go.into()),
+        ]
+    };
+    let post = |path: String, f: Vec<(&'static str, String)>| {
+        let web = &web;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            web.post(&path, &pairs).await
+        }
+    };
+    let refused = post(new.clone(), fields("", "30", "create")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(texts(&refused, "#policy_name-error"), ["Name the policy, for example Initial policy."]);
+    let made = post(new.clone(), fields("Contoso staff", "30", "create")).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+    let list = s.get(&format!("{EM}/accessPackages/{}/assignmentPolicies", w.package)).await.expect(200);
+    let policy =
+        list["value"].as_array().unwrap().iter().find(|p| p["displayName"] == "Contoso staff").unwrap().clone();
+    assert_eq!(policy["expiration"]["duration"], "P30D");
+    let id = policy["id"].as_str().unwrap();
+    let edit = format!("/admin/accessPackages/{}/policies/{id}/edit", w.package);
+    let filled = web.get(&edit).await;
+    assert_eq!(filled.status, StatusCode::OK, "{}", filled.html);
+    assert!(
+        filled.html.contains(r#"value="Contoso staff""#) && filled.html.contains(r#"name="expiry_days" value="30""#)
+    );
+    let saved = post(edit, fields("Contoso staff", "60", "create")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let after = s.get(&format!("{EM}/assignmentPolicies/{id}")).await.expect(200);
+    assert_eq!(after["expiration"]["duration"], "P60D");
+    let overview = web.get(&format!("/admin/accessPackages/{}", w.package)).await;
+    assert!(texts(&overview, "#policy-list tbody th").contains(&"Contoso staff".to_owned()));
+}
+
 both_backends!(
+    policies_are_added_and_edited_from_the_overview,
     an_organization_is_edited_and_deleted_from_its_pages,
     reports_say_who_holds_what_and_why,
     the_audit_log_filters_verifies_and_exports,

@@ -274,6 +274,10 @@ fn table() -> Vec<Row> {
         POST "/admin/accessPackages/{id}/assignments/remove" => admin_page(404);
         POST "/admin/accessPackages/{id}/requests/reprocess" => admin_page(404);
         POST "/admin/accessPackages/{id}/policies/delete" => admin_page(404);
+        GET "/admin/accessPackages/{id}/policies/new" => admin_page(200);
+        POST "/admin/accessPackages/{id}/policies/new" => admin_page(200);
+        GET "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin_page(200);
+        POST "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin_page(200);
         // Reports: anyone with an entitlement role (each sees their catalogs' assignments).
         GET "/admin/reports" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         // The dashboard: tenant-wide counts, like the audit log.
@@ -548,6 +552,7 @@ fn fill(method: &Method, template: &str, f: &Fx) -> String {
         .replace("{resource_id}", &f.resource)
         .replace("{role_scope_id}", &role_scope)
         .replace("{stage_id}", &f.stage)
+        .replace("{policy_id}", &f.policy)
         .replace("{user_id}", &missing)
         .replace("{other_id}", &missing)
         .replace("{group_id}", &missing)

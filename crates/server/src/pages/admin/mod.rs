@@ -14,6 +14,7 @@ pub mod package;
 pub mod package_draft;
 pub mod package_new;
 pub mod packages;
+pub mod policy_form;
 pub mod reports;
 pub mod settings;
 pub mod wizard;

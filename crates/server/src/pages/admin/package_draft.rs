@@ -2,6 +2,10 @@
 //! bodies the API would get (`accessPackages`, `assignmentPolicies`). No IO: addresses typed
 //! into the form are resolved to people by the handler, which passes them in.
 
+use gatehouse_domain::enums::ExpirationPatternType;
+use gatehouse_domain::policy::AssignmentPolicy;
+use gatehouse_domain::question::QuestionKind;
+use gatehouse_domain::subject_set::SubjectSet;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -384,6 +388,201 @@ impl Draft {
     }
 }
 
+impl Draft {
+    /// A stored policy as the form shows it, for editing; `mail` names each user id it
+    /// mentions. `Err` names what the form cannot show (then the policy is edited through the
+    /// API rather than losing it).
+    pub fn from_policy(
+        p: &AssignmentPolicy,
+        package: &str,
+        catalog: Uuid,
+        mail: &dyn Fn(Uuid) -> Option<String>,
+    ) -> Result<Draft, String> {
+        let mut d = Draft { name: package.to_owned(), catalog: Some(catalog), ..Draft::default() };
+        d.policy_name = p.display_name.clone();
+        d.scope = p.allowed_target_scope.to_string();
+        if !SCOPES.iter().any(|(k, _, _)| *k == d.scope) {
+            return Err(format!("who may request ({})", d.scope));
+        }
+        let mut emails = Vec::new();
+        for t in &p.specific_allowed_targets {
+            match t {
+                SubjectSet::ConnectedOrganizationMembers { connected_organization_id, .. } => {
+                    d.target_orgs.push(*connected_organization_id)
+                }
+                SubjectSet::GroupMembers { group_id, .. } => d.target_groups.push(*group_id),
+                SubjectSet::SingleUser { user_id, .. } => {
+                    emails.push(mail(*user_id).ok_or("a requestor without an address")?)
+                }
+                other => return Err(format!("requestors given as {}", other.type_name())),
+            }
+        }
+        d.target_emails = emails.join("\n");
+        let users = |sets: &[SubjectSet]| -> Result<String, String> {
+            let mut out = Vec::new();
+            for s in sets {
+                match s {
+                    SubjectSet::SingleUser { user_id, .. } => {
+                        out.push(mail(*user_id).ok_or("an approver without an address")?)
+                    }
+                    other => return Err(format!("approvers given as {}", other.type_name())),
+                }
+            }
+            Ok(out.join("\n"))
+        };
+        let a = &p.request_approval_settings;
+        d.approval = a.is_approval_required_for_add;
+        d.requestor_justification = a.is_requestor_justification_required;
+        d.extension_approval = a.is_approval_required_for_update;
+        for st in &a.stages {
+            let mut stage = Stage {
+                days: (st.duration_before_automatic_denial.seconds() / 86_400).max(1).to_string(),
+                justification: st.is_approver_justification_required,
+                escalation: st.is_escalation_enabled,
+                ..Stage::default()
+            };
+            let mut singles = Vec::new();
+            for s in &st.primary_approvers {
+                match s {
+                    SubjectSet::ExternalSponsors => stage.approvers.push("externalSponsors".into()),
+                    SubjectSet::InternalSponsors => stage.approvers.push("internalSponsors".into()),
+                    SubjectSet::RequestorManager { .. } => stage.approvers.push("requestorManager".into()),
+                    SubjectSet::GroupMembers { group_id, .. } if stage.group.is_empty() => {
+                        stage.group = group_id.to_string()
+                    }
+                    SubjectSet::SingleUser { .. } => singles.push(s.clone()),
+                    other => return Err(format!("approvers given as {}", other.type_name())),
+                }
+            }
+            stage.users = users(&singles)?;
+            stage.fallback = users(&st.fallback_primary_approvers)?;
+            if st.is_escalation_enabled {
+                stage.escalation_days = (st.duration_before_escalation.seconds() / 86_400).max(1).to_string();
+                stage.escalation_users = users(&st.escalation_approvers)?;
+            }
+            d.stages.push(stage);
+        }
+        if d.stages.is_empty() {
+            d.stages.push(Stage { days: "14".into(), ..Stage::default() });
+        }
+        let r = &p.requestor_settings;
+        d.enabled = r.enable_targets_to_self_add_access;
+        d.extension = r.enable_targets_to_self_update_access;
+        d.custom_schedule = r.allow_custom_assignment_schedule;
+        for q in &p.questions {
+            let localized = q
+                .localizations
+                .iter()
+                .map(|l| format!("{}: {}", l.language_code, l.text))
+                .collect::<Vec<_>>()
+                .join("\n");
+            d.questions.push(match &q.kind {
+                QuestionKind::TextInput { .. } => QuestionDraft {
+                    text: q.text.clone(),
+                    kind: "text".into(),
+                    required: q.is_required,
+                    localized,
+                    ..QuestionDraft::default()
+                },
+                QuestionKind::MultipleChoice { choices, is_multiple_selection_allowed } => QuestionDraft {
+                    text: q.text.clone(),
+                    kind: "choice".into(),
+                    required: q.is_required,
+                    multiple: *is_multiple_selection_allowed,
+                    choices: choices.iter().map(|c| c.actual_value.clone()).collect::<Vec<_>>().join("\n"),
+                    localized,
+                },
+            });
+        }
+        let e = &p.expiration;
+        let secs = e.duration.map(|x| x.seconds()).unwrap_or(0);
+        (d.expiry, d.expiry_days, d.expiry_hours, d.expiry_date) = match e.kind {
+            Some(ExpirationPatternType::AfterDuration) if secs % 86_400 == 0 => {
+                ("days".into(), (secs / 86_400).to_string(), String::new(), String::new())
+            }
+            Some(ExpirationPatternType::AfterDuration) => {
+                ("hours".into(), String::new(), (secs / 3600).max(1).to_string(), String::new())
+            }
+            Some(ExpirationPatternType::AfterDateTime) => (
+                "date".into(),
+                String::new(),
+                String::new(),
+                e.end_date_time.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            ),
+            _ => ("never".into(), String::new(), String::new(), String::new()),
+        };
+        d.review_every_months = "3".into();
+        if let Some(r) = p.review_settings.as_ref().filter(|r| r.is_enabled) {
+            d.review = true;
+            d.review_self = r.is_self_review;
+            if let Some(n) =
+                r.schedule.as_ref().and_then(|s| s.recurrence.as_ref()).and_then(|r| r["pattern"]["interval"].as_i64())
+            {
+                d.review_every_months = n.to_string();
+            }
+        }
+        Ok(d)
+    }
+}
+
+/// The form's policy body laid over the stored one, so that what the form does not show
+/// (a description, on-behalf requestors, notification settings, a stage's escalation
+/// fallbacks) survives the `PUT`.
+pub fn over(stored: &AssignmentPolicy, form: Value) -> Value {
+    let mut base = serde_json::to_value(stored).unwrap_or_else(|_| json!({}));
+    if let Some(o) = base.as_object_mut() {
+        for k in ["id", "createdDateTime", "modifiedDateTime"] {
+            o.remove(k);
+        }
+        // A navigation, not serialized with the policy: kept so a question's pattern and id
+        // survive (the id keeps earlier answers tied to it).
+        o.insert("questions".into(), serde_json::to_value(&stored.questions).unwrap_or_default());
+    }
+    let mut form = form;
+    // Choices are shown by their stored values: unchanged ones keep their display texts and
+    // translations, which the form cannot show.
+    if let (Some(fq), Some(sq)) = (form["questions"].as_array_mut(), base["questions"].as_array()) {
+        let values =
+            |q: &Value| q["choices"].as_array().map(|c| c.iter().map(|c| c["actualValue"].clone()).collect::<Vec<_>>());
+        for (f, s) in fq.iter_mut().zip(sq) {
+            if f["@odata.type"] == s["@odata.type"] && values(f) == values(s) {
+                if let Some(o) = f.as_object_mut() {
+                    o.remove("choices");
+                }
+            }
+        }
+    }
+    merge(&mut base, form);
+    base
+}
+
+fn merge(base: &mut Value, top: Value) {
+    match (base, top) {
+        (Value::Object(b), Value::Object(t)) => {
+            for (k, v) in t {
+                merge(b.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        // Lists of objects merge by position where an item keeps its kind (a stage, a question
+        // of the same type): the form sets what it shows, the rest of the item stays.
+        (Value::Array(b), Value::Array(t)) => {
+            b.truncate(t.len());
+            for (i, v) in t.into_iter().enumerate() {
+                match b.get_mut(i) {
+                    Some(slot)
+                        if slot.is_object() && v.is_object() && slot.get("@odata.type") == v.get("@odata.type") =>
+                    {
+                        merge(slot, v)
+                    }
+                    Some(slot) => *slot = v,
+                    None => b.push(v),
+                }
+            }
+        }
+        (b, t) => *b = t,
+    }
+}
+
 /// Addresses separated by commas, spaces or lines.
 pub fn addresses(list: &str) -> impl Iterator<Item = &str> {
     list.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|a| !a.is_empty())
@@ -444,10 +643,69 @@ mod tests {
         let mut errors = Errors::default();
         let body = d.policy_body(&|_| Some(Uuid::from_u128(7)), &mut errors);
         assert!(errors.is_empty(), "{:?}", errors.all().collect::<Vec<_>>());
-        let input: gatehouse_domain::policy::PolicyInput = serde_json::from_value(body.clone()).expect("the API's shape");
+        let input: gatehouse_domain::policy::PolicyInput =
+            serde_json::from_value(body.clone()).expect("the API's shape");
         assert_eq!(input.questions.unwrap().len(), 2);
         assert_eq!(body["requestApprovalSettings"]["stages"].as_array().unwrap().len(), 2);
         assert_eq!(body["reviewSettings"]["primaryReviewers"][0]["@odata.type"], "#microsoft.graph.requestorManager");
+    }
+
+    /// Editing through the form and saving unchanged gives back the stored policy: what the
+    /// form does not show (a description, a pattern, choice texts and translations) survives.
+    #[test]
+    fn an_unchanged_edit_keeps_the_policy() {
+        use gatehouse_domain::policy::{PolicyContext, PolicyInput};
+        let input: PolicyInput = serde_json::from_value(json!({
+            "displayName": "Fabrikam engineers", "description": "Kept",
+            "allowedTargetScope": "specificConnectedOrganizationUsers",
+            "specificAllowedTargets": [{"@odata.type": "#microsoft.graph.connectedOrganizationMembers",
+                "connectedOrganizationId": Uuid::from_u128(3)}],
+            "expiration": {"type": "afterDuration", "duration": "P90D"},
+            "requestorSettings": {"enableTargetsToSelfAddAccess": true, "enableTargetsToSelfUpdateAccess": true, "enableTargetsToSelfRemoveAccess": true},
+            "requestApprovalSettings": {"isApprovalRequiredForAdd": true, "isRequestorJustificationRequired": true,
+                "stages": [{"durationBeforeAutomaticDenial": "P7D", "primaryApprovers": [{"@odata.type": "#microsoft.graph.externalSponsors"}],
+                    "fallbackPrimaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": Uuid::from_u128(9)}]}]},
+            "questions": [
+                {"@odata.type": "#microsoft.graph.accessPackageMultipleChoiceQuestion", "sequence": 1, "isRequired": true, "text": "Workstream?",
+                 "localizations": [{"languageCode": "de", "text": "Arbeitsbereich?"}],
+                 "choices": [{"actualValue": "ws-hardware", "text": "Hardware", "localizations": [{"languageCode": "de", "text": "Gerätebau"}]},
+                             {"actualValue": "ws-firmware", "text": "Firmware"}]},
+                {"@odata.type": "#microsoft.graph.accessPackageTextInputQuestion", "sequence": 2, "isRequired": true, "text": "PO?", "regexPattern": "^PO-[0-9]{6}$"}],
+            "accessPackage": {"id": Uuid::from_u128(1)}
+        }))
+        .unwrap();
+        let now = chrono::Utc::now();
+        let mut ids = Uuid::new_v4;
+        let ctx = PolicyContext {
+            id: Uuid::from_u128(5),
+            access_package_id: Uuid::from_u128(1),
+            catalog_id: Uuid::from_u128(2),
+            now,
+            existing: None,
+            new_id: &mut ids,
+        };
+        let stored = AssignmentPolicy::build(input, ctx).unwrap();
+        let mail = |u: Uuid| (u == Uuid::from_u128(9)).then(|| "pat@contoso.example".to_owned());
+        let d = Draft::from_policy(&stored, "Project Tango", Uuid::from_u128(2), &mail).unwrap();
+        let mut errors = Errors::default();
+        let body = d.policy_body(&|a| (a == "pat@contoso.example").then_some(Uuid::from_u128(9)), &mut errors);
+        assert!(errors.is_empty(), "{:?}", errors.all().collect::<Vec<_>>());
+        let again: PolicyInput = serde_json::from_value(over(&stored, body)).unwrap();
+        let mut ids = Uuid::new_v4;
+        let ctx = PolicyContext {
+            id: stored.id,
+            access_package_id: Uuid::from_u128(1),
+            catalog_id: Uuid::from_u128(2),
+            now,
+            existing: Some(&stored),
+            new_id: &mut ids,
+        };
+        let after = AssignmentPolicy::build(again, ctx).unwrap();
+        assert_eq!(after.description.as_deref(), Some("Kept"));
+        assert_eq!(after.questions, stored.questions);
+        assert_eq!(after.request_approval_settings, stored.request_approval_settings);
+        assert_eq!(after.specific_allowed_targets, stored.specific_allowed_targets);
+        assert_eq!(after.expiration, stored.expiration);
     }
 
     #[test]

@@ -35,6 +35,48 @@ const TABS: &[(&str, &str)] = &[
     ("review", "Review + create"),
 ];
 
+/// A policy added to a package, or edited: the package wizard's Requests, Requestor
+/// information and Lifecycle tabs on their own.
+const POLICY_TABS: &[(&str, &str)] = &[
+    ("requests", "Requests"),
+    ("questions", "Requestor information"),
+    ("lifecycle", "Lifecycle"),
+    ("review", "Review + save"),
+];
+
+/// What the wizard builds: a whole package, or one policy of an existing package.
+#[derive(Clone, Copy)]
+pub enum Mode {
+    Package,
+    NewPolicy { package: Uuid },
+    EditPolicy { package: Uuid, policy: Uuid },
+}
+
+impl Mode {
+    fn tabs(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Mode::Package => TABS,
+            _ => POLICY_TABS,
+        }
+    }
+
+    fn action(self) -> String {
+        match self {
+            Mode::Package => "/admin/accessPackages/new".into(),
+            Mode::NewPolicy { package } => format!("/admin/accessPackages/{package}/policies/new"),
+            Mode::EditPolicy { package, policy } => format!("/admin/accessPackages/{package}/policies/{policy}/edit"),
+        }
+    }
+
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Mode::Package => ("New access package", "Create"),
+            Mode::NewPolicy { .. } => ("New policy", "Add policy"),
+            Mode::EditPolicy { .. } => ("Edit policy", "Save"),
+        }
+    }
+}
+
 /// The tab that shows a field.
 fn tab_of(field: &str) -> &'static str {
     let head = field.split('.').next().unwrap_or(field);
@@ -72,6 +114,10 @@ struct WizardPage {
     chrome: AdminChrome,
     /// The last tab's button.
     finish: &'static str,
+    heading: &'static str,
+    action: String,
+    /// A whole package (Basics and Resource roles shown), not one policy.
+    for_package: bool,
     tabs: Vec<Tab>,
     current: &'static str,
     next: Option<Tab>,
@@ -128,14 +174,21 @@ impl WizardPage {
 /// `GET /admin/accessPackages/new?catalog=`.
 pub async fn form(State(s): State<AppState>, v: Viewer, Query(p): Query<NewParams>) -> PageResult {
     let d = Draft::fresh(p.catalog.and_then(|c| c.parse().ok()));
-    page(&s, &v, StatusCode::OK, d, "basics", Errors::default()).await
+    page(&s, &v, Mode::Package, StatusCode::OK, d, "basics", Errors::default()).await
 }
 
 /// `POST /admin/accessPackages/new`: a tab, an action within one, or Create.
 pub async fn submit(State(s): State<AppState>, v: Viewer, body: Bytes) -> PageResult {
-    let f = FormData::parse(&body);
+    submit_in(&s, &v, Mode::Package, &body).await
+}
+
+/// A tab, an action within one, or the last button, in any mode.
+pub(super) async fn submit_in(s: &AppState, v: &Viewer, mode: Mode, body: &[u8]) -> PageResult {
+    let (s, v) = (s.clone(), v.clone());
+    let tabs = mode.tabs();
+    let f = FormData::parse(body);
     let mut d = Draft::read(&f);
-    let (mut current, go) = wizard::asked(&f, TABS);
+    let (mut current, go) = wizard::asked(&f, tabs);
     let mut errors = Errors::default();
     match go {
         "add_stage" if d.stages.len() < MAX_STAGES => {
@@ -163,16 +216,22 @@ pub async fn submit(State(s): State<AppState>, v: Viewer, body: Bytes) -> PageRe
         "add_question" => current = "questions",
         _ => {
             let upto =
-                if go == "create" { TABS.len() } else { TABS.iter().position(|(k, _)| *k == current).unwrap_or(0) };
-            let (all, plan) = check(&s, &v, &d).await?;
-            if let Some(first) = TABS[..upto].iter().map(|(k, _)| *k).find(|t| all.any_on(t)) {
+                if go == "create" { tabs.len() } else { tabs.iter().position(|(k, _)| *k == current).unwrap_or(0) };
+            let (all, plan) = check(&s, &v, mode, &d).await?;
+            if let Some(first) = tabs[..upto].iter().map(|(k, _)| *k).find(|t| all.any_on(t)) {
                 current = first;
                 errors = all.on(first);
             } else if let Some(plan) = plan.filter(|_| go == "create") {
-                match s.app.create_package_from_plan(&v.actor(), plan).await {
-                    Ok(p) => return see_other(&format!("/admin/accessPackages/{}", p.id)),
+                match save(&s, &v, mode, plan).await {
+                    Ok(to) => return see_other(&to),
                     Err(e) => {
-                        let field = refused(e, &mut errors)?;
+                        let mut field = refused(e, &mut errors)?;
+                        if field == "name" && !matches!(mode, Mode::Package) {
+                            // Without Basics, a name refused is the policy's.
+                            errors = Errors::default();
+                            errors.add("policy_name", "Name the policy (at most 256 characters).");
+                            field = "policy_name";
+                        }
                         current = tab_of(field);
                     }
                 }
@@ -180,7 +239,27 @@ pub async fn submit(State(s): State<AppState>, v: Viewer, body: Bytes) -> PageRe
         }
     }
     let status = if errors.is_empty() { StatusCode::OK } else { INVALID };
-    page(&s, &v, status, d, current, errors).await
+    page(&s, &v, mode, status, d, current, errors).await
+}
+
+/// Write what the wizard built; returns where to go next.
+async fn save(s: &AppState, v: &Viewer, mode: Mode, mut plan: PackagePlan) -> Result<String, AppError> {
+    let actor = v.actor();
+    match mode {
+        Mode::Package => {
+            Ok(format!("/admin/accessPackages/{}", s.app.create_package_from_plan(&actor, plan).await?.id))
+        }
+        Mode::NewPolicy { package } => {
+            let mut input = plan.policy.take().expect("a policy is planned");
+            input.access_package = Some(gatehouse_domain::input::EntityRef { id: package });
+            s.app.create_policy(&actor, input).await?;
+            Ok(format!("/admin/accessPackages/{package}#policies"))
+        }
+        Mode::EditPolicy { package, policy } => {
+            s.app.replace_policy(&actor, policy, plan.policy.take().expect("a policy is planned")).await?;
+            Ok(format!("/admin/accessPackages/{package}#policies"))
+        }
+    }
 }
 
 /// Errors of every tab, so the wizard can stop at the first wrong one.
@@ -201,7 +280,7 @@ impl Checked {
 }
 
 /// Every rule the wizard can tell before writing, and the plan Create would write.
-async fn check(s: &AppState, v: &Viewer, d: &Draft) -> Result<(Checked, Option<PackagePlan>), AppError> {
+async fn check(s: &AppState, v: &Viewer, mode: Mode, d: &Draft) -> Result<(Checked, Option<PackagePlan>), AppError> {
     let mut errors = Errors::default();
     if d.name.is_empty() {
         errors.add("name", "Enter the access package's name.");
@@ -261,6 +340,13 @@ async fn check(s: &AppState, v: &Viewer, d: &Draft) -> Result<(Checked, Option<P
     let policy = d.policy_body(&|a| people.get(a).copied(), &mut errors);
     // The bodies the API would parse; a shape the form cannot produce is a message, not a 400.
     let package = serde_json::from_value(d.package_body()).map_err(|e| errors.add("name", sentence(&e.to_string())));
+    // An edited policy keeps what the form does not show.
+    let policy = match mode {
+        Mode::EditPolicy { policy: id, .. } => {
+            super::package_draft::over(&s.app.get_policy(&v.actor(), id).await?, policy)
+        }
+        _ => policy,
+    };
     let policy = serde_json::from_value(policy).map_err(|e| errors.add("who", sentence(&e.to_string())));
     let plan = match (package, policy) {
         (Ok(package), Ok(policy)) => Some(PackagePlan {
@@ -346,9 +432,11 @@ async fn outside_choices(s: &AppState, v: &Viewer, d: &Draft, catalog: Uuid) -> 
     Ok(out)
 }
 
-async fn page(
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn page(
     s: &AppState,
     v: &Viewer,
+    mode: Mode,
     status: StatusCode,
     d: Draft,
     current: &'static str,
@@ -373,11 +461,15 @@ async fn page(
             " (not enabled for external users)"
         }
     };
-    let (next, back) = wizard::neighbours(TABS, current);
+    let (next, back) = wizard::neighbours(mode.tabs(), current);
+    let (heading, finish) = mode.words();
     let page = WizardPage {
         chrome: chrome(s, v, "packages").await?,
-        finish: "Create",
-        tabs: wizard::tabs(TABS, current),
+        finish,
+        heading,
+        action: mode.action(),
+        for_package: matches!(mode, Mode::Package),
+        tabs: wizard::tabs(mode.tabs(), current),
         current,
         next,
         back,
