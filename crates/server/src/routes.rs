@@ -153,6 +153,7 @@ table! { page_table, true,
     POST "/admin/accessPackages/{id}/policies/new" => admin::policy_form::create, "adminCreatePolicy", CatalogWrite, 200, "pages", "The new-policy tabs: a tab, an action within one, or Add policy (form; 303 to the package)";
     GET "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin::policy_form::edit_form, "adminEditPolicyForm", CatalogWrite, 200, "pages", "Administration: edit one of the package's policies";
     POST "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin::policy_form::edit, "adminEditPolicy", CatalogWrite, 200, "pages", "The edit-policy tabs: a tab, an action within one, or Save (form; 303 to the package)";
+    POST "/admin/accessPackages/{id}/incompatible" => admin::package::incompatible, "adminIncompatible", CatalogWrite, 303, "pages", "Mark a package or group incompatible with this one, or take it away (form: package, group, remove_package or remove_group)";
     POST "/admin/accessPackages/{id}/policies/delete" => admin::package::delete_policy, "adminDeletePolicy", CatalogWrite, 303, "pages", "Delete a policy (form: policy)";
     GET "/admin/settings" => admin::settings::show, "adminSettings", EntitlementWrite, 200, "pages", "Administration: the external-user lifecycle, partner domains and privacy statement", query = admin::settings::SavedParam;
     POST "/admin/settings" => admin::settings::save, "adminSaveSettings", EntitlementWrite, 303, "pages", "Save the settings (form; 422 with messages next to their fields)";

@@ -438,6 +438,18 @@ async fn the_package_wizard_builds_seed_000s_package_in_one_go(s: TestServer) {
     assert_eq!(hide.status, StatusCode::SEE_OTHER, "{}", hide.html);
     assert_eq!(s.get(&format!("{EM}/accessPackages/{package}")).await.expect(200)["isHidden"], true);
     assert_eq!(texts(&web.get(&at).await, "#hidden-value"), ["Yes"]);
+    // Incompatible: the fixture's Tango, added and taken away again; a group too.
+    let inc = format!("{at}/incompatible");
+    assert_eq!(web.post(&inc, &[("csrf", &csrf), ("package", &w.package)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(web.post(&inc, &[("csrf", &csrf), ("group", &w.group)]).await.status, StatusCode::SEE_OTHER);
+    let page = web.get(&at).await;
+    assert_eq!(texts(&page, "#incompatible-packages li"), ["Project Tango Remove Project Tango"]);
+    assert_eq!(texts(&page, "#incompatible-groups li"), ["Cross-Org Team Remove Cross-Org Team"]);
+    let api = s.get(&format!("{EM}/accessPackages/{package}/incompatibleAccessPackages")).await.expect(200);
+    assert_eq!(api["value"][0]["id"], w.package);
+    assert_eq!(web.post(&inc, &[("csrf", &csrf), ("remove_package", &w.package)]).await.status, StatusCode::SEE_OTHER);
+    assert!(texts(&web.get(&at).await, "#incompatible-packages li").is_empty());
+    assert_eq!(web.post(&inc, &[("csrf", &csrf)]).await.status, StatusCode::BAD_REQUEST);
     // The fixture's own Project Tango and this one.
     let list = web.get("/admin/accessPackages?q=tango").await;
     assert_eq!(rows(&list).len(), 2);

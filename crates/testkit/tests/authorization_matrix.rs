@@ -274,6 +274,7 @@ fn table() -> Vec<Row> {
         POST "/admin/accessPackages/{id}/assignments/remove" => admin_page(404);
         POST "/admin/accessPackages/{id}/requests/reprocess" => admin_page(404);
         POST "/admin/accessPackages/{id}/policies/delete" => admin_page(404);
+        POST "/admin/accessPackages/{id}/incompatible" => admin_page(400);
         GET "/admin/accessPackages/{id}/policies/new" => admin_page(200);
         POST "/admin/accessPackages/{id}/policies/new" => admin_page(200);
         GET "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin_page(200);

@@ -20,7 +20,7 @@ use super::wizard::Errors;
 use super::{chrome, AdminChrome};
 use crate::odata::Ctx;
 use crate::pages::forms::FormData;
-use crate::pages::{path_id, render, see_other, sentence, when, wording, PageResult, Viewer, INVALID};
+use crate::pages::{path_id, render, see_other, sentence, when, wording, PageError, PageResult, Viewer, INVALID};
 use crate::state::AppState;
 
 pub struct PolicyRow {
@@ -64,8 +64,11 @@ struct OverviewPage {
     policies: Vec<PolicyRow>,
     assignments: Vec<AssignmentRow>,
     requests: Vec<RequestRow>,
-    incompatible_packages: Vec<String>,
-    incompatible_groups: Vec<String>,
+    incompatible_packages: Vec<(String, String)>,
+    incompatible_groups: Vec<(String, String)>,
+    /// Other packages the viewer may read, and groups, to mark incompatible.
+    package_choices: Vec<(String, String)>,
+    group_choices: Vec<(String, String)>,
     may_manage: bool,
     may_assign: bool,
     errors: Errors,
@@ -159,15 +162,33 @@ async fn overview(
         .await?
         .items
         .into_iter()
-        .map(|p| p.display_name)
-        .collect();
+        .map(|p| (p.id.to_string(), p.display_name))
+        .collect::<Vec<_>>();
     let incompatible_groups = s
         .app
         .list_groups(gatehouse_store::access_packages::incompatible_groups_of(id), ListQuery::EXPANDED)
         .await?
         .items
         .into_iter()
-        .map(|g| g.display_name)
+        .map(|g| (g.id.to_string(), g.display_name))
+        .collect::<Vec<_>>();
+    let package_choices = s
+        .app
+        .list_packages(&actor, gatehouse_store::query::Where::new(), ListQuery { top: 200, ..ListQuery::EXPANDED })
+        .await?
+        .items
+        .into_iter()
+        .filter(|o| o.id != id && !incompatible_packages.iter().any(|(i, _)| *i == o.id.to_string()))
+        .map(|o| (o.id.to_string(), o.display_name))
+        .collect();
+    let group_choices = s
+        .app
+        .list_groups(gatehouse_store::query::Where::new(), ListQuery { top: 200, ..ListQuery::EXPANDED })
+        .await?
+        .items
+        .into_iter()
+        .filter(|g| !incompatible_groups.iter().any(|(i, _)| *i == g.id.to_string()))
+        .map(|g| (g.id.to_string(), g.display_name))
         .collect();
     let (edit_name, edit_description) =
         edited.unwrap_or_else(|| (p.display_name.clone(), p.description.clone().unwrap_or_default()));
@@ -187,6 +208,8 @@ async fn overview(
         requests,
         incompatible_packages,
         incompatible_groups,
+        package_choices,
+        group_choices,
         may_manage: can(&v.principal, Action::ManagePackages, Scope::Catalog(p.catalog_id)).is_ok(),
         may_assign,
         errors,
@@ -293,4 +316,27 @@ pub async fn delete_policy(State(s): State<AppState>, v: Viewer, Path(id): Path<
     let policy = path_id(f.get("policy").unwrap_or(""), "policy")?;
     s.app.delete_policy(&v.actor(), policy).await?;
     see_other(&format!("/admin/accessPackages/{id}#policies"))
+}
+
+/// `POST /admin/accessPackages/{id}/incompatible` (form: `package` or `group` to add, or
+/// `remove_package` / `remove_group` to take away).
+pub async fn incompatible(State(s): State<AppState>, v: Viewer, Path(id): Path<String>, body: Bytes) -> PageResult {
+    use gatehouse_store::access_packages::Incompatible;
+    let id = path_id(&id, "access package")?;
+    allowed(&s, &v, id, Action::ManagePackages).await?;
+    let f = FormData::parse(&body);
+    let actor = v.actor();
+    let pick = |k: &str| f.get(k).map(|raw| path_id(raw, "object")).transpose();
+    if let Some(other) = pick("package")? {
+        s.app.add_incompatible_package(&actor, id, other).await?;
+    } else if let Some(group) = pick("group")? {
+        s.app.add_incompatible_group(&actor, id, group).await?;
+    } else if let Some(other) = pick("remove_package")? {
+        s.app.remove_incompatible(&actor, id, Incompatible::AccessPackage, other).await?;
+    } else if let Some(group) = pick("remove_group")? {
+        s.app.remove_incompatible(&actor, id, Incompatible::Group, group).await?;
+    } else {
+        return Err(PageError::bad_request("Choose a package or a group."));
+    }
+    see_other(&format!("/admin/accessPackages/{id}#incompatible"))
 }
