@@ -269,6 +269,22 @@ const scenarios = {
     await admin.locator("#verification").waitFor();
     check((await text(admin, "#verification")).startsWith("The chain is intact"), "the audit chain verifies");
     await visit(admin, "audit");
+    // Every other page once, for axe: lists, edit and delete pages, the policy tabs.
+    const org = (await api("GET", `${EM}/connectedOrganizations?$filter=displayName eq 'Fabrikam'`)).body.value[0].id;
+    const policy = (await api("GET", `${EM}/accessPackages/${tango}/assignmentPolicies`)).body.value[0].id;
+    for (const [path, name] of [
+      ["/admin/catalogs", "catalogs"],
+      [`/admin/connectedOrganizations/${org}/edit`, "organization-edit"],
+      [`/admin/connectedOrganizations/${org}/delete`, "organization-delete"],
+      [`/admin/accessPackages/${tango}/policies/new`, "policy-new"],
+      [`/admin/accessPackages/${tango}/policies/${policy}/edit`, "policy-edit"],
+      ["/admin/reports?view=compare&person=pat%40fabrikam.example&other=ana%40fabrikam.example", "report-compare"],
+    ]) {
+      const r = await admin.goto(`${base}${path}`);
+      check(r.status() === 200, `${path} answered ${r.status()}`);
+      await visit(admin, name);
+    }
+    check((await text(admin, "main")).includes("What only pat holds"), "the comparison names Pat");
     await admin.goto(`${base}/admin/settings`);
     await admin.getByLabel("Block their sign-in only").check();
     await admin.getByRole("button", { name: "Save" }).click();
