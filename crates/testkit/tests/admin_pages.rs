@@ -438,6 +438,22 @@ async fn the_package_wizard_builds_seed_000s_package_in_one_go(s: TestServer) {
     assert_eq!(hide.status, StatusCode::SEE_OTHER, "{}", hide.html);
     assert_eq!(s.get(&format!("{EM}/accessPackages/{package}")).await.expect(200)["isHidden"], true);
     assert_eq!(texts(&web.get(&at).await, "#hidden-value"), ["Yes"]);
+    // A direct assignment to Ana (a Fabrikam guest) under the new policy, then its removal.
+    let policy_id = policy["id"].as_str().unwrap().to_owned();
+    let assign = format!("{at}/assignments");
+    let nobody = web.post(&assign, &[("csrf", &csrf), ("email", ""), ("policy", &policy_id)]).await;
+    assert_eq!(texts(&nobody, "#email-error"), ["Enter the address of the person to assign."]);
+    let given = web.post(&assign, &[("csrf", &csrf), ("email", "ana@fabrikam.example"), ("policy", &policy_id)]).await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.html);
+    s.run_workers().await;
+    let held = s.get(&format!("{EM}/assignments?$filter=accessPackage/id eq '{package}'")).await.expect(200);
+    let assignment = held["value"][0]["id"].as_str().expect("Ana holds the package").to_owned();
+    assert!(texts(&web.get(&at).await, "#assignment-list tbody th")[0].starts_with("Ana Silva"));
+    let removed = web.post(&format!("{at}/assignments/remove"), &[("csrf", &csrf), ("assignment", &assignment)]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.html);
+    s.run_workers().await;
+    let after = s.get(&format!("{EM}/assignments/{assignment}")).await.expect(200);
+    assert_eq!(after["state"], "expired", "{after}");
     // Incompatible: the fixture's Tango, added and taken away again; a group too.
     let inc = format!("{at}/incompatible");
     assert_eq!(web.post(&inc, &[("csrf", &csrf), ("package", &w.package)]).await.status, StatusCode::SEE_OTHER);
