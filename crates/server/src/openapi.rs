@@ -182,7 +182,16 @@ fn page_responses(spec: &RouteSpec, r: &mut Map<String, Value>) {
     if spec.status == 303 {
         r.insert("303".into(), redirect("Done; see the page that shows the result"));
     } else {
-        r.insert(spec.status.to_string(), html_or_error("The page"));
+        let mut page = html_or_error("The page");
+        // The admin portal's tables also come as CSV (the audit export, `format=csv` reports).
+        if matches!(spec.operation_id, "adminAuditExport" | "adminReports") {
+            page["content"]["text/csv"] = json!({"schema": {"type": "string"}});
+        }
+        r.insert(spec.status.to_string(), page);
+    }
+    if spec.method == Method::GET && spec.query.is_some() && spec.permission != Permission::Anonymous {
+        // A page's own query fields (a date, an address) refused next to their field.
+        r.insert("422".into(), html_or_error("The page again, with the errors next to their fields"));
     }
     if spec.permission == Permission::Anonymous {
         r.insert("404".into(), html_or_error("No such asset"));

@@ -5,8 +5,10 @@
 pub struct FormData(Vec<(String, String)>);
 
 impl FormData {
+    /// Control characters other than line breaks and tabs are dropped: no form field means
+    /// them, and PostgreSQL cannot even store a NUL (the API refuses them in bodies alike).
     pub fn parse(body: &[u8]) -> FormData {
-        FormData(url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        FormData(url::form_urlencoded::parse(body).map(|(k, v)| (clean(&k), clean(&v))).collect())
     }
 
     /// The first value of `name`, trimmed; `None` when absent or blank.
@@ -29,6 +31,16 @@ impl FormData {
     }
 }
 
+/// `s` without control characters other than line breaks and tabs.
+pub fn clean(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).collect()
+}
+
+/// A search box's text from a page's query: trimmed, cleaned, at most 200 characters.
+pub fn search_text(raw: Option<&str>) -> String {
+    clean(raw.unwrap_or("")).trim().chars().take(200).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +53,13 @@ mod tests {
         assert_eq!(f.get("blank"), None);
         assert_eq!(f.raw("blank"), Some(" "));
         assert_eq!(f.get("missing"), None);
+    }
+
+    #[test]
+    fn control_characters_never_arrive() {
+        let f = FormData::parse(b"name=a%00b%07c&note=line%0Aline");
+        assert_eq!(f.get("name"), Some("abc"));
+        assert_eq!(f.get("note"), Some("line\nline"));
+        assert_eq!(search_text(Some(" \u{0}x\u{1b} ")), "x");
     }
 }

@@ -46,7 +46,7 @@ struct Parsed {
 }
 
 fn text(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect())
+    Some(crate::pages::forms::search_text(v.as_deref())).filter(|s| !s.is_empty())
 }
 
 fn parse(p: &AuditParams) -> Parsed {

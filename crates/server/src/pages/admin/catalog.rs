@@ -330,7 +330,7 @@ pub async fn add_resources_form(
     Query(q): Query<GroupSearch>,
 ) -> PageResult {
     let id = path_id(&id, "catalog")?;
-    let query = q.q.unwrap_or_default().trim().chars().take(200).collect();
+    let query = crate::pages::forms::search_text(q.q.as_deref());
     add_resources_page(&s, &v, id, query, StatusCode::OK, Errors::default()).await
 }
 

@@ -45,7 +45,7 @@ struct ListPage {
 
 /// `GET /admin/catalogs?q=`.
 pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListParams>) -> PageResult {
-    let query = p.q.unwrap_or_default().trim().chars().take(200).collect::<String>();
+    let query = crate::pages::forms::search_text(p.q.as_deref());
     let search = Some(query.as_str()).filter(|q| !q.is_empty());
     let actor = v.actor();
     let page = s.app.list_catalogs(&actor, ListQuery { search, top: PAGE_SIZE, ..ListQuery::EXPANDED }).await?;

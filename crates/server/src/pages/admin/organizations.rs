@@ -97,7 +97,7 @@ fn name_taken(names: &HashMap<String, usize>, o: &ConnectedOrganization) -> bool
 
 /// `GET /admin/connectedOrganizations?q=`: the list, searched by name or domain.
 pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListParams>) -> PageResult {
-    let query = p.q.unwrap_or_default().trim().chars().take(200).collect::<String>();
+    let query = crate::pages::forms::search_text(p.q.as_deref());
     let search = Some(query.as_str()).filter(|q| !q.is_empty());
     let page = s.app.list_connected_organizations(ListQuery { search, top: PAGE_SIZE, ..ListQuery::EXPANDED }).await?;
     let more = page.next_skip.is_some();

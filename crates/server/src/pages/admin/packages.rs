@@ -44,7 +44,7 @@ struct ListPage {
 
 /// `GET /admin/accessPackages?q=`.
 pub async fn list(State(s): State<AppState>, v: Viewer, Query(p): Query<ListParams>) -> PageResult {
-    let query = p.q.unwrap_or_default().trim().chars().take(200).collect::<String>();
+    let query = crate::pages::forms::search_text(p.q.as_deref());
     let search = Some(query.as_str()).filter(|q| !q.is_empty());
     let actor = v.actor();
     let page =

@@ -91,8 +91,8 @@ async fn by_mail(
 async fn tables(s: &AppState, v: &Viewer, p: &ReportParams, errors: &mut Errors) -> Result<Vec<Table>, PageError> {
     let actor = v.actor();
     let view = p.view.as_deref().unwrap_or("package");
-    let person = p.person.as_deref().unwrap_or("").trim();
-    let other = p.other.as_deref().unwrap_or("").trim();
+    let person = &crate::pages::forms::search_text(p.person.as_deref());
+    let other = &crate::pages::forms::search_text(p.other.as_deref());
     Ok(match view {
         "resource" | "organization" | "package" => {
             let mut hs = s.app.holdings(&actor, Where::new()).await?;
@@ -234,8 +234,8 @@ pub async fn show(State(s): State<AppState>, v: Viewer, Query(p): Query<ReportPa
     let page = ReportsPage {
         chrome: chrome(&s, &v, "reports").await?,
         view,
-        person: p.person.clone().unwrap_or_default(),
-        other: p.other.clone().unwrap_or_default(),
+        person: crate::pages::forms::search_text(p.person.as_deref()),
+        other: crate::pages::forms::search_text(p.other.as_deref()),
         errors,
         tables,
         csv,

@@ -43,7 +43,7 @@ pub struct ListQuery {
 
 /// `GET /myaccess`: the packages the person may request, with search.
 pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<ListQuery>) -> PageResult {
-    let query = q.q.unwrap_or_default().trim().chars().take(200).collect::<String>();
+    let query = crate::pages::forms::search_text(q.q.as_deref());
     let search = Some(query.as_str()).filter(|q| !q.is_empty());
     let packages = s.app.requestable_packages(&v.actor(), search).await?;
     let packages = packages
