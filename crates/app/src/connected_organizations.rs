@@ -88,18 +88,7 @@ impl App {
         patch: ConnectedOrganizationPatch,
     ) -> Result<ConnectedOrganization> {
         let mut tx = self.store.begin().await?;
-        let Some(before) = orgs::get(&mut tx, id).await? else { return not_found("connectedOrganization", id) };
-        let mut after = before.clone();
-        after.apply(patch, self.now())?;
-        keep_client_secrets(&mut tx, &before, &mut after).await?;
-        check_domains(&mut tx, &after).await?;
-        orgs::update(&mut tx, &after).await?;
-        self.audit(
-            &mut tx,
-            actor,
-            updated("connectedOrganization.update", "connectedOrganization", id, &before, &after),
-        )
-        .await?;
+        let after = self.update_in(&mut tx, actor, id, patch).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -184,18 +173,7 @@ impl App {
         external: &[Uuid],
     ) -> Result<ConnectedOrganization> {
         let mut tx = self.store.begin().await?;
-        let Some(before) = orgs::get(&mut tx, id).await? else { return not_found("connectedOrganization", id) };
-        let mut after = before.clone();
-        after.apply(patch, self.now())?;
-        keep_client_secrets(&mut tx, &before, &mut after).await?;
-        check_domains(&mut tx, &after).await?;
-        orgs::update(&mut tx, &after).await?;
-        self.audit(
-            &mut tx,
-            actor,
-            updated("connectedOrganization.update", "connectedOrganization", id, &before, &after),
-        )
-        .await?;
+        let after = self.update_in(&mut tx, actor, id, patch).await?;
         for (kind, wanted, field) in [
             (SponsorKind::Internal, internal, "internalSponsors"),
             (SponsorKind::External, external, "externalSponsors"),
@@ -226,6 +204,26 @@ impl App {
             }
         }
         tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The update inside the caller's transaction: the patch applied, client secrets kept,
+    /// domains checked, written and audited.
+    async fn update_in(
+        &self,
+        tx: &mut gatehouse_store::WriteTx,
+        actor: &Actor,
+        id: Uuid,
+        patch: ConnectedOrganizationPatch,
+    ) -> Result<ConnectedOrganization> {
+        let Some(before) = orgs::get(tx, id).await? else { return not_found("connectedOrganization", id) };
+        let mut after = before.clone();
+        after.apply(patch, self.now())?;
+        keep_client_secrets(tx, &before, &mut after).await?;
+        check_domains(tx, &after).await?;
+        orgs::update(tx, &after).await?;
+        self.audit(tx, actor, updated("connectedOrganization.update", "connectedOrganization", id, &before, &after))
+            .await?;
         Ok(after)
     }
 
