@@ -1,9 +1,13 @@
 //! Catalogs and the resources in them. Adding a resource is a resource request, as in Graph.
 
+use gatehouse_connectors::Target;
 use gatehouse_domain::authorization::{Action, Scope};
 use gatehouse_domain::catalog::{
     Catalog, CatalogPatch, NewCatalog, NewResourceRequest, Resource, ResourceRequest, ResourceRequestAction,
     ResourceRole, ResourceScope,
+};
+use gatehouse_domain::connection::{
+    ConnectionKind, ConnectionSettings, ORIGIN_SCIM_APPLICATION, ORIGIN_WEBHOOK, SCIM_USER_ROLE,
 };
 use gatehouse_domain::enums::{RequestState, RequestType};
 use gatehouse_domain::principal::CatalogRole;
@@ -17,6 +21,16 @@ use crate::audit::{created, deleted, updated};
 use crate::authorization::in_reach;
 use crate::directory::require_group;
 use crate::{not_found, Actor, App, AppError, ListQuery, Page, Result};
+
+/// What a target says of a resource added from it.
+#[derive(Debug, Clone)]
+pub(crate) struct FoundInTarget {
+    origin_id: String,
+    display_name: String,
+    description: Option<String>,
+    /// `(display name, origin id)` of its roles.
+    roles: Vec<(String, String)>,
+}
 
 impl App {
     pub async fn create_catalog(&self, actor: &Actor, input: NewCatalog) -> Result<Catalog> {
@@ -94,8 +108,9 @@ impl App {
     }
 
     pub async fn create_resource_request(&self, actor: &Actor, input: NewResourceRequest) -> Result<ResourceRequest> {
+        let found = self.find_in_target(actor, &input).await?;
         let mut tx = self.store.begin().await?;
-        let out = self.create_resource_request_in(&mut tx, actor, input).await?;
+        let out = self.create_resource_request_in(&mut tx, actor, input, found).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -106,22 +121,95 @@ impl App {
         actor: &Actor,
         inputs: Vec<NewResourceRequest>,
     ) -> Result<Vec<ResourceRequest>> {
+        // The targets are asked first: no network call while the transaction holds the writer.
+        let mut found = Vec::with_capacity(inputs.len());
+        for input in &inputs {
+            found.push(self.find_in_target(actor, input).await?);
+        }
         let mut tx = self.store.begin().await?;
         let mut out = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            out.push(self.create_resource_request_in(&mut tx, actor, input).await?);
+        for (input, found) in inputs.into_iter().zip(found) {
+            out.push(self.create_resource_request_in(&mut tx, actor, input, found).await?);
         }
         tx.commit().await?;
         Ok(out)
     }
 
+    /// What the connection says about a resource a request adds from it: that it exists, its
+    /// name, and its roles. `None` for directory groups and removals.
+    async fn find_in_target(&self, actor: &Actor, input: &NewResourceRequest) -> Result<Option<FoundInTarget>> {
+        let (_, catalog_id, action) = input.clone().validate()?;
+        let ResourceRequestAction::Add { origin_system, origin_id, connection_id: Some(connection_id), .. } = action
+        else {
+            return Ok(None);
+        };
+        // Only those who may change the catalog make Gatehouse call a target for it.
+        actor.check(Action::ManageCatalog, catalog_id)?;
+        let c = match self.connection(connection_id).await {
+            Ok(c) => c,
+            Err(AppError::NotFound(_)) => {
+                return Err(ValidationError::new(
+                    "resource.environment",
+                    format!("connection '{connection_id}' does not exist"),
+                )
+                .into())
+            }
+            Err(e) => return Err(e),
+        };
+        if ConnectionKind::of_origin(&origin_system) != Some(c.kind()) {
+            return Err(ValidationError::new(
+                "resource.originSystem",
+                format!(
+                    "connection '{}' is a {} connection; it offers {} resources",
+                    c.display_name,
+                    c.kind(),
+                    c.kind().origin_systems().join(" and ")
+                ),
+            )
+            .into());
+        }
+        let found = match (origin_system.as_str(), &c.settings) {
+            (ORIGIN_SCIM_APPLICATION, _) => FoundInTarget {
+                origin_id: c.id.to_string(),
+                display_name: c.display_name.clone(),
+                description: c.description.clone(),
+                roles: vec![(SCIM_USER_ROLE.to_owned(), SCIM_USER_ROLE.to_owned())],
+            },
+            (ORIGIN_WEBHOOK, ConnectionSettings::Webhook(w)) => FoundInTarget {
+                origin_id: c.id.to_string(),
+                display_name: c.display_name.clone(),
+                description: c.description.clone(),
+                roles: w.roles.iter().map(|r| (r.clone(), r.clone())).collect(),
+            },
+            _ => {
+                let id = origin_id.unwrap_or_default();
+                let target = Target::new(self.http.clone(), &c).map_err(crate::connections::refused)?;
+                let Some(group) = target.group(&id).await.map_err(crate::connections::refused)? else {
+                    return Err(ValidationError::new(
+                        "resource.originId",
+                        format!("connection '{}' has no group '{id}'", c.display_name),
+                    )
+                    .into());
+                };
+                FoundInTarget {
+                    roles: vec![("Member".to_owned(), format!("Member_{}", group.origin_id))],
+                    origin_id: group.origin_id,
+                    display_name: group.display_name,
+                    description: group.description,
+                }
+            }
+        };
+        Ok(Some(found))
+    }
+
     /// [`Self::create_resource_request`] inside the caller's transaction (the admin portal's wizards write
-    /// several objects at once).
+    /// several objects at once). `found` is what the connection said of a resource from it.
     pub(crate) async fn create_resource_request_in(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
         input: NewResourceRequest,
+        found: Option<FoundInTarget>,
     ) -> Result<ResourceRequest> {
         let (request_type, catalog_id, action) = input.validate()?;
         let now = self.now();
@@ -130,48 +218,77 @@ impl App {
         };
         actor.check(Action::ManageCatalog, catalog_id)?;
         let resource_id = match action {
-            ResourceRequestAction::Add { origin_system, origin_id, display_name, description } => {
-                let group_id = Uuid::parse_str(&origin_id).map_err(|_| {
-                    ValidationError::new("resource.originId", format!("'{origin_id}' is not a group id"))
-                })?;
-                let group = require_group(tx, group_id, "resource.originId").await?;
-                let existing = catalogs::find_resource(tx, catalog_id, &origin_system, &group_id.to_string()).await?;
+            ResourceRequestAction::Add { origin_system, origin_id, display_name, description, connection_id } => {
+                let (origin_id, what, found) = match (connection_id, found) {
+                    (Some(_), Some(f)) => (f.origin_id.clone(), format!("{origin_system} '{}'", f.display_name), f),
+                    (Some(_), None) => {
+                        return Err(AppError::Conflict(
+                            "resources from connections are added with resourceRequests".into(),
+                        ))
+                    }
+                    (None, _) => {
+                        let origin_id = origin_id.unwrap_or_default();
+                        let group_id = Uuid::parse_str(&origin_id).map_err(|_| {
+                            ValidationError::new("resource.originId", format!("'{origin_id}' is not a group id"))
+                        })?;
+                        let group = require_group(tx, group_id, "resource.originId").await?;
+                        let found = FoundInTarget {
+                            origin_id: group_id.to_string(),
+                            roles: ["Member", "Owner"].map(|n| (n.to_owned(), format!("{n}_{group_id}"))).to_vec(),
+                            display_name: group.display_name.clone(),
+                            description: group.description.clone(),
+                        };
+                        (group_id.to_string(), format!("group '{}'", group.display_name), found)
+                    }
+                };
+                let existing = catalogs::find_resource(tx, catalog_id, &origin_system, &origin_id).await?;
                 match (existing, request_type) {
                     (Some(_), RequestType::AdminAdd) => {
                         return Err(AppError::Conflict(format!(
-                            "group '{}' is already a resource in catalog '{}'",
-                            group.display_name, catalog.display_name
+                            "{what} is already a resource in catalog '{}'",
+                            catalog.display_name
                         )))
                     }
                     (Some(mut r), _) => {
                         let before = r.clone();
-                        // adminUpdate refreshes what the origin system says about the resource.
-                        r.display_name = group.display_name.clone();
-                        r.description = description.or(group.description.clone());
+                        // adminUpdate refreshes what the origin system says about the resource,
+                        // and adds roles it offers now (a webhook target's new role names).
+                        r.display_name = found.display_name.clone();
+                        r.description = description.or(found.description.clone());
                         r.modified_date_time = now;
                         catalogs::update_resource(tx, &r).await?;
+                        let known: Vec<String> =
+                            catalogs::roles_of(tx, r.id).await?.into_iter().map(|role| role.origin_id).collect();
+                        let new: Vec<(String, String)> =
+                            found.roles.iter().filter(|(_, o)| !known.contains(o)).cloned().collect();
+                        if !new.is_empty() {
+                            let ids: Vec<Uuid> = new.iter().map(|_| crate::new_id()).collect();
+                            let (roles, _) = r.roles_and_scope(&new, &ids, crate::new_id());
+                            catalogs::insert_roles(tx, &roles, now).await?;
+                        }
                         self.audit(tx, actor, updated("resource.update", "resource", r.id, &before, &r)).await?;
                         r.id
                     }
                     (None, RequestType::AdminUpdate) => {
                         return Err(AppError::NotFound(format!(
-                            "group '{}' is not a resource in catalog '{}'; use adminAdd",
-                            group.display_name, catalog.display_name
+                            "{what} is not a resource in catalog '{}'; use adminAdd",
+                            catalog.display_name
                         )))
                     }
                     (None, _) => {
                         let resource = Resource {
                             id: crate::new_id(),
                             catalog_id,
-                            display_name: display_name.unwrap_or_else(|| group.display_name.clone()),
-                            description: description.or(group.description.clone()),
+                            display_name: display_name.unwrap_or_else(|| found.display_name.clone()),
+                            description: description.or(found.description.clone()),
                             origin_system,
-                            origin_id: group_id.to_string(),
+                            origin_id,
+                            connection_id,
                             created_date_time: now,
                             modified_date_time: now,
                         };
-                        let (roles, scope) =
-                            resource.directory_group_roles([crate::new_id(), crate::new_id()], crate::new_id());
+                        let ids: Vec<Uuid> = found.roles.iter().map(|_| crate::new_id()).collect();
+                        let (roles, scope) = resource.roles_and_scope(&found.roles, &ids, crate::new_id());
                         catalogs::insert_resource(tx, &resource, &roles, &scope).await?;
                         self.audit(tx, actor, created("resource.add", "resource", resource.id, &resource)).await?;
                         resource.id
@@ -202,7 +319,7 @@ impl App {
         let request = ResourceRequest {
             id: crate::new_id(),
             request_type,
-            // Directory groups are local, so the request completes at once.
+            // The target was asked before the transaction, so the request completes at once.
             state: RequestState::Delivered,
             created_date_time: now,
             catalog_id,

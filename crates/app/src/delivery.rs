@@ -2,9 +2,12 @@
 //! the guest and the assignment when delivery starts, queue one provisioning job per resource
 //! role (the transactional outbox), queue mail, and close the request when its jobs finish.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use gatehouse_domain::assignment::{end_date, Assignment};
 use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource, SponsorKind};
+use gatehouse_domain::connection::retry_delay;
 use gatehouse_domain::directory::{email_domain, User};
 use gatehouse_domain::enums::{
     AssignmentState, ConnectedOrganizationState, ExternalUserState, RequestState, RequestType, UserType,
@@ -25,24 +28,12 @@ use crate::{Actor, App, AppError, Result};
 /// Job kinds.
 pub const PROVISION: &str = "provision";
 pub const MAIL: &str = "mail";
+/// A reconciliation run of one connection.
+pub const RECONCILE: &str = "reconcile";
 /// Attempts before a provisioning job gives up and the delivery is reported failed.
 pub const PROVISION_ATTEMPTS: i64 = 5;
 
-/// What a provisioning job does: make `target` hold (or stop holding) one resource role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Grant {
-    pub revoke: bool,
-    pub request_id: Uuid,
-    pub assignment_id: Uuid,
-    pub target_id: Uuid,
-    pub origin_system: String,
-    /// The role's origin id, e.g. `Member_<groupId>`.
-    pub role_origin_id: String,
-    /// The resource's origin id, e.g. the group id.
-    pub resource_origin_id: String,
-    pub role_display_name: String,
-}
+pub use gatehouse_domain::provisioning::Grant;
 
 /// A guest about to be created: who they are and how they were recognised.
 #[derive(Debug, Clone)]
@@ -90,7 +81,14 @@ impl App {
             return Ok(());
         }
         let now = self.now();
-        let job = NewJob { kind: MAIL, payload: json!(mail), max_attempts: 20, request_id: request, run_after: now };
+        let job = NewJob {
+            kind: MAIL,
+            payload: json!(mail),
+            max_attempts: 20,
+            request_id: request,
+            run_after: now,
+            connection_id: None,
+        };
         jobs::enqueue(conn, job, now).await?;
         Ok(())
     }
@@ -100,7 +98,14 @@ impl App {
     /// in minutes, so retrying for hours only delivers a useless message.
     pub(crate) async fn enqueue_passcode_mail(&self, conn: &mut WriteTx, mail: Mail) -> Result<Uuid> {
         let now = self.now();
-        let job = NewJob { kind: MAIL, payload: json!(mail), max_attempts: 4, request_id: None, run_after: now };
+        let job = NewJob {
+            kind: MAIL,
+            payload: json!(mail),
+            max_attempts: 4,
+            request_id: None,
+            run_after: now,
+            connection_id: None,
+        };
         Ok(jobs::enqueue(conn, job, now).await?)
     }
 
@@ -295,31 +300,7 @@ impl App {
         // A retry re-runs only what failed; done grants stay done.
         let retried = jobs::retry_failed(conn, request.id, PROVISION, now).await?;
         if retried == 0 {
-            for rs in access_packages::role_scopes(conn, request.access_package_id).await? {
-                let (Some(role), Some(resource)) =
-                    (catalogs::get_role(conn, rs.role_id).await?, catalogs::get_scope(conn, rs.scope_id).await?)
-                else {
-                    continue;
-                };
-                let grant = Grant {
-                    revoke: removing,
-                    request_id: request.id,
-                    assignment_id: assignment.id,
-                    target_id: assignment.target_id,
-                    origin_system: role.origin_system.clone(),
-                    role_origin_id: role.origin_id.clone(),
-                    resource_origin_id: resource.origin_id.clone(),
-                    role_display_name: role.display_name.clone(),
-                };
-                let job = NewJob {
-                    kind: PROVISION,
-                    payload: json!(grant),
-                    max_attempts: PROVISION_ATTEMPTS,
-                    request_id: Some(request.id),
-                    run_after: now,
-                };
-                jobs::enqueue(conn, job, now).await?;
-            }
+            queue_grants(conn, &assignment, Some(request.id), removing, now).await?;
         }
         // A package that grants nothing is delivered at once.
         self.finish_delivery_if_done(conn, actor, request).await
@@ -483,32 +464,47 @@ impl App {
         Box::pin(self.act_on(conn, actor, request, Some(&before), events)).await
     }
 
-    /// Record the outcomes of a batch of jobs in one transaction. For provisioning, closing a
-    /// request's delivery happens in the same transaction as marking its last job done: a crash
-    /// between the two would otherwise leave the request delivering forever.
-    pub async fn finish_jobs(&self, outcomes: &[(jobs::Job, std::result::Result<(), String>)]) -> Result<()> {
+    /// Record the outcomes of a batch of jobs in one transaction, with what they say about each
+    /// connection's health. For provisioning, closing a request's delivery happens in the same
+    /// transaction as marking its last job done: a crash between the two would otherwise leave
+    /// the request delivering forever.
+    pub async fn finish_jobs(&self, outcomes: &[(jobs::Job, std::result::Result<(), JobError>)]) -> Result<()> {
         if outcomes.is_empty() {
             return Ok(());
         }
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let mut delivered = Vec::new();
+        let mut seen: BTreeMap<Uuid, Seen> = BTreeMap::new();
         for (job, outcome) in outcomes {
             let finished = match outcome {
                 Ok(()) => {
                     jobs::complete(&mut tx, job.id, now).await?;
+                    self.audit_delivered(&mut tx, job).await?;
                     true
                 }
                 Err(error) => {
-                    // Exponential backoff: 30 s, 1 min, 2 min, … capped at an hour.
-                    let backoff = chrono::Duration::seconds((30i64 << job.attempts.clamp(0, 7)).min(3600));
                     tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
-                    jobs::fail(&mut tx, job, error, now + backoff, now).await?
+                    jobs::fail(&mut tx, job, error.message(), self.failure(job, error, now), now).await?
                 }
             };
+            if let Some(c) = job.connection_id {
+                let s = seen.entry(c).or_default();
+                match outcome {
+                    // A refusal is an answer: the target is up.
+                    Ok(()) | Err(JobError::Permanent(_)) => s.answered += 1,
+                    Err(e) => {
+                        s.failed += 1;
+                        s.error = Some(e.message().to_owned());
+                    }
+                }
+            }
             if job.kind == PROVISION && finished {
                 delivered.extend(job.request_id);
             }
+        }
+        for (connection, s) in seen {
+            self.observe_connection(&mut tx, connection, &s, now).await?;
         }
         // Each request once, however many of its jobs were in the batch.
         delivered.sort_unstable();
@@ -523,6 +519,117 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
+
+    /// A grant or revoke a connection made, on the record like the directory's own changes.
+    async fn audit_delivered(&self, tx: &mut WriteTx, job: &jobs::Job) -> Result<()> {
+        let (Some(connection), PROVISION) = (job.connection_id, job.kind.as_str()) else { return Ok(()) };
+        let Ok(grant) = serde_json::from_value::<Grant>(job.payload.clone()) else { return Ok(()) };
+        let change = json!({
+            "userId": grant.target_id, "originSystem": grant.origin_system, "resource": grant.resource_origin_id,
+            "role": grant.role_display_name, "roleOriginId": grant.role_origin_id,
+            "assignmentId": grant.assignment_id, "requestId": grant.request_id,
+        });
+        let record = crate::audit::Change {
+            activity: if grant.revoke { "connection.revoke" } else { "connection.grant" },
+            target_type: "connection",
+            target_id: connection.to_string(),
+            before: grant.revoke.then_some(&change),
+            after: (!grant.revoke).then_some(&change),
+        };
+        let actor = Actor { principal: None, correlation_id: Some(grant.request_id.to_string()) };
+        self.audit(tx, &actor, record).await
+    }
+
+    /// When a failed job runs again.
+    fn failure(&self, job: &jobs::Job, error: &JobError, now: DateTime<Utc>) -> jobs::Failure {
+        let jitter: f64 = rand::random();
+        match error {
+            JobError::Permanent(_) => jobs::Failure::Permanent,
+            JobError::Outage(_) => jobs::Failure::Wait(now + retry_delay(job.attempts, jitter)),
+            JobError::Transient(_) if job.kind == PROVISION => {
+                jobs::Failure::Retry(now + retry_delay(job.attempts, jitter))
+            }
+            // Mail: 30 s, 1 min, 2 min, … capped at an hour.
+            JobError::Transient(_) => {
+                jobs::Failure::Retry(now + chrono::Duration::seconds((30i64 << job.attempts.clamp(0, 7)).min(3600)))
+            }
+        }
+    }
+}
+
+/// Why a job failed, and so what happens next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// This attempt failed but another may pass; attempts count towards giving up.
+    #[error("{0}")]
+    Transient(String),
+    /// The target cannot be reached, or refuses the connection's credentials: the job waits
+    /// without using up attempts, and the connection shows degraded.
+    #[error("{0}")]
+    Outage(String),
+    /// Retrying cannot help (the target refused this change); the delivery reports it, and
+    /// `reprocess` tries again after someone fixed the cause.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl JobError {
+    pub fn message(&self) -> &str {
+        match self {
+            JobError::Transient(m) | JobError::Outage(m) | JobError::Permanent(m) => m,
+        }
+    }
+}
+
+/// What one batch saw of a connection.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    pub answered: usize,
+    pub failed: usize,
+    pub error: Option<String>,
+}
+
+/// Queue one provisioning job per resource role the assignment's package grants (or revokes).
+/// `request` ties the jobs to a delivery, whose state they decide; reprocessing a delivered
+/// assignment queues them on their own. Returns how many were queued.
+pub(crate) async fn queue_grants(
+    conn: &mut WriteTx,
+    assignment: &Assignment,
+    request: Option<Uuid>,
+    revoke: bool,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let mut queued = 0;
+    for rs in access_packages::role_scopes(conn, assignment.access_package_id).await? {
+        let (Some(role), Some(scope)) =
+            (catalogs::get_role(conn, rs.role_id).await?, catalogs::get_scope(conn, rs.scope_id).await?)
+        else {
+            continue;
+        };
+        let connection_id = catalogs::get_resource(conn, role.resource_id).await?.and_then(|r| r.connection_id);
+        let grant = Grant {
+            revoke,
+            request_id: request.or(assignment.request_id).unwrap_or_default(),
+            assignment_id: assignment.id,
+            target_id: assignment.target_id,
+            origin_system: role.origin_system,
+            role_origin_id: role.origin_id,
+            resource_origin_id: scope.origin_id,
+            role_display_name: role.display_name,
+            connection_id,
+        };
+        let job = NewJob {
+            kind: PROVISION,
+            payload: json!(grant),
+            max_attempts: PROVISION_ATTEMPTS,
+            request_id: request,
+            run_after: now,
+            connection_id,
+        };
+        jobs::enqueue(conn, job, now).await?;
+        queued += 1;
+    }
+    Ok(queued)
 }
 
 /// What the audit log keeps of a request: enough to explain the decision, not the answers' text.

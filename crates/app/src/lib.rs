@@ -8,6 +8,7 @@ pub mod client_token;
 pub mod clients;
 pub mod clock;
 pub mod connected_organizations;
+pub mod connections;
 pub mod dashboard;
 pub mod delivery;
 pub mod directory;
@@ -17,10 +18,12 @@ pub mod my_access;
 pub mod package_plan;
 pub mod packages;
 pub mod policies;
+pub mod reconciliations;
 pub mod reports;
 pub mod request_views;
 pub mod requests;
 pub mod role_assignments;
+pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
@@ -140,6 +143,10 @@ pub struct App {
     signing_key: Arc<tokio::sync::OnceCell<client_token::SigningKey>>,
     /// The externally visible base URL, for links in mail (`None`: links are paths).
     public_url: Option<Arc<str>>,
+    /// Seals connections' credentials at rest; without it, none can be stored.
+    sealer: Option<Arc<secrets::Sealer>>,
+    /// For calls to target systems (checks, group searches).
+    pub http: reqwest::Client,
 }
 
 impl App {
@@ -151,7 +158,15 @@ impl App {
             session_policy: Default::default(),
             signing_key: Arc::default(),
             public_url: None,
+            sealer: None,
+            http: gatehouse_connectors::http_client(),
         }
+    }
+
+    /// Credentials of connections are sealed with this key.
+    pub fn with_sealer(mut self, sealer: secrets::Sealer) -> Self {
+        self.sealer = Some(Arc::new(sealer));
+        self
     }
 
     /// Links in mail point at this base URL (`https://gatehouse.example.com`).

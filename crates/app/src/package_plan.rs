@@ -39,12 +39,13 @@ impl App {
                     description: None,
                     origin_id: Some(group.to_string()),
                     origin_system: Some(ORIGIN_DIRECTORY_GROUP.into()),
+                    environment: None,
                 }),
                 catalog,
                 justification: None,
                 state: None,
             };
-            self.create_resource_request_in(&mut tx, actor, request).await?;
+            self.create_resource_request_in(&mut tx, actor, request, None).await?;
         }
         let package = self.create_package_in(&mut tx, actor, plan.package).await?;
         for origin in plan.roles {

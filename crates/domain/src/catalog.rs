@@ -134,6 +134,9 @@ pub struct Resource {
     pub description: Option<String>,
     pub origin_system: String,
     pub origin_id: String,
+    /// The connection the resource lives in (`environment` in Graph); none for directory groups.
+    #[serde(skip)]
+    pub connection_id: Option<Uuid>,
     pub created_date_time: DateTime<Utc>,
     pub modified_date_time: DateTime<Utc>,
 }
@@ -172,15 +175,30 @@ pub struct ResourceScope {
 impl Resource {
     /// The roles and root scope a directory group offers: Member and Owner.
     pub fn directory_group_roles(&self, role_ids: [Uuid; 2], scope_id: Uuid) -> (Vec<ResourceRole>, ResourceScope) {
-        let role = |id, name: &str| ResourceRole {
-            id,
-            resource_id: self.id,
-            catalog_id: self.catalog_id,
-            display_name: name.to_owned(),
-            description: None,
-            origin_system: self.origin_system.clone(),
-            origin_id: format!("{name}_{}", self.origin_id),
-        };
+        let names = ["Member", "Owner"].map(|n| (n.to_owned(), format!("{n}_{}", self.origin_id)));
+        self.roles_and_scope(&names, &role_ids, scope_id)
+    }
+
+    /// The roles of `(display name, origin id)` with ids `role_ids`, and the root scope.
+    pub fn roles_and_scope(
+        &self,
+        roles: &[(String, String)],
+        role_ids: &[Uuid],
+        scope_id: Uuid,
+    ) -> (Vec<ResourceRole>, ResourceScope) {
+        let roles = roles
+            .iter()
+            .zip(role_ids)
+            .map(|((name, origin_id), id)| ResourceRole {
+                id: *id,
+                resource_id: self.id,
+                catalog_id: self.catalog_id,
+                display_name: name.clone(),
+                description: None,
+                origin_system: self.origin_system.clone(),
+                origin_id: origin_id.clone(),
+            })
+            .collect();
         let scope = ResourceScope {
             id: scope_id,
             resource_id: self.id,
@@ -191,7 +209,7 @@ impl Resource {
             origin_id: self.origin_id.clone(),
             is_root_scope: true,
         };
-        (vec![role(role_ids[0], "Member"), role(role_ids[1], "Owner")], scope)
+        (roles, scope)
     }
 }
 
@@ -217,13 +235,43 @@ pub struct ResourceInput {
     pub description: Option<String>,
     pub origin_id: Option<String>,
     pub origin_system: Option<String>,
+    /// Where the resource lives: the connection (Graph's `accessPackageResourceEnvironment`),
+    /// for every origin system but `AadGroup`.
+    pub environment: Option<EnvironmentRef>,
 }
+
+/// A connection named as a resource's environment: by `id`, or by `originId` (the same id).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvironmentRef {
+    pub id: Option<Uuid>,
+    pub origin_id: Option<String>,
+}
+
+/// The origin systems resources can come from.
+pub const ORIGIN_SYSTEMS: [&str; 5] = [
+    ORIGIN_DIRECTORY_GROUP,
+    crate::connection::ORIGIN_SCIM_GROUP,
+    crate::connection::ORIGIN_SCIM_APPLICATION,
+    crate::connection::ORIGIN_LDAP_GROUP,
+    crate::connection::ORIGIN_WEBHOOK,
+];
 
 /// What a resource request asks for, after validation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResourceRequestAction {
-    Add { origin_system: String, origin_id: String, display_name: Option<String>, description: Option<String> },
-    Remove { resource_id: Uuid },
+    Add {
+        origin_system: String,
+        /// Absent for resources that are the connection itself (a SCIM application, a webhook
+        /// target): their origin id is the connection's id.
+        origin_id: Option<String>,
+        display_name: Option<String>,
+        description: Option<String>,
+        connection_id: Option<Uuid>,
+    },
+    Remove {
+        resource_id: Uuid,
+    },
 }
 
 impl NewResourceRequest {
@@ -235,17 +283,46 @@ impl NewResourceRequest {
         let action = match request_type {
             RequestType::AdminAdd | RequestType::AdminUpdate => {
                 let origin_system = required_text("resource.originSystem", resource.origin_system.as_deref(), 64)?;
-                if origin_system != ORIGIN_DIRECTORY_GROUP {
+                let Some(origin_system) = ORIGIN_SYSTEMS.iter().find(|o| o.eq_ignore_ascii_case(&origin_system)) else {
                     return invalid(
                         "resource.originSystem",
-                        format!("origin system '{origin_system}' is not supported; supported: {ORIGIN_DIRECTORY_GROUP}"),
+                        format!("origin system '{origin_system}' is not supported; supported: {}", ORIGIN_SYSTEMS.join(", ")),
                     );
+                };
+                let connection_id = match resource.environment {
+                    None => None,
+                    Some(EnvironmentRef { id: Some(id), .. }) => Some(id),
+                    Some(EnvironmentRef { origin_id: Some(o), .. }) => Some(Uuid::parse_str(o.trim()).map_err(|_| {
+                        ValidationError::new("resource.environment", format!("environment '{o}' is not a connection id"))
+                    })?),
+                    Some(_) => return invalid("resource.environment", "resource.environment needs the connection's id"),
+                };
+                let is_group = matches!(
+                    *origin_system,
+                    ORIGIN_DIRECTORY_GROUP | crate::connection::ORIGIN_SCIM_GROUP | crate::connection::ORIGIN_LDAP_GROUP
+                );
+                match (*origin_system == ORIGIN_DIRECTORY_GROUP, connection_id) {
+                    (true, Some(_)) => {
+                        return invalid("resource.environment", "a directory group (AadGroup) lives in Gatehouse itself; leave environment out")
+                    }
+                    (false, None) => {
+                        return invalid(
+                            "resource.environment",
+                            format!("a {origin_system} resource needs resource.environment.id: the connection it lives in"),
+                        )
+                    }
+                    _ => {}
                 }
                 ResourceRequestAction::Add {
-                    origin_system,
-                    origin_id: required_text("resource.originId", resource.origin_id.as_deref(), 256)?,
+                    origin_system: (*origin_system).to_owned(),
+                    origin_id: if is_group {
+                        Some(required_text("resource.originId", resource.origin_id.as_deref(), 1024)?)
+                    } else {
+                        optional_text("resource.originId", resource.origin_id.as_deref(), 1024)?
+                    },
                     display_name: optional_text("resource.displayName", resource.display_name.as_deref(), NAME_MAX)?,
                     description: optional_text("resource.description", resource.description.as_deref(), DESCRIPTION_MAX)?,
+                    connection_id,
                 }
             }
             RequestType::AdminRemove => ResourceRequestAction::Remove {

@@ -61,6 +61,14 @@ pub struct Config {
     /// send per window before it gets 429.
     pub auth_failure_limit: u32,
     pub auth_failure_window_seconds: u64,
+    /// The key that seals connections' credentials at rest (base64 of 32 bytes). Unset: read
+    /// from `secret_key_file`, which is created (mode 0600) at first start.
+    pub secret_key: Option<String>,
+    /// Where the secret key is kept when `secret_key` is unset; default `<data_dir>/secret.key`.
+    /// Replicas sharing a PostgreSQL database must share the key.
+    pub secret_key_file: Option<PathBuf>,
+    /// Minutes between scheduled reconciliations of each SCIM and LDAP connection (0: never).
+    pub reconcile_interval_minutes: i64,
 }
 
 impl Default for Config {
@@ -92,6 +100,9 @@ impl Default for Config {
             trusted_proxies: String::new(),
             auth_failure_limit: 20,
             auth_failure_window_seconds: 60,
+            secret_key: None,
+            secret_key_file: None,
+            reconcile_interval_minutes: 60,
         }
     }
 }
@@ -123,6 +134,9 @@ const KEYS: &[&str] = &[
     "trusted_proxies",
     "auth_failure_limit",
     "auth_failure_window_seconds",
+    "secret_key",
+    "secret_key_file",
+    "reconcile_interval_minutes",
 ];
 
 impl Config {
@@ -159,8 +173,41 @@ impl Config {
             (1..=86_400).contains(&config.auth_failure_window_seconds),
             "auth_failure_window_seconds must be between 1 and 86400"
         );
+        anyhow::ensure!(
+            (0..=525_600).contains(&config.reconcile_interval_minutes),
+            "reconcile_interval_minutes must be between 0 (never) and 525600 (a year)"
+        );
         config.trusted_proxies()?;
         Ok(config)
+    }
+
+    /// How often connections are reconciled on schedule.
+    pub fn reconcile_every(&self) -> Option<chrono::Duration> {
+        (self.reconcile_interval_minutes > 0).then(|| chrono::Duration::minutes(self.reconcile_interval_minutes))
+    }
+
+    /// The sealer of connections' credentials: the configured key, or the key file's (made now,
+    /// readable by this user only, when it does not exist yet).
+    pub fn sealer(&self) -> anyhow::Result<gatehouse_app::secrets::Sealer> {
+        use gatehouse_app::secrets::Sealer;
+        if let Some(key) = &self.secret_key {
+            return Sealer::from_base64(key).context("secret_key");
+        }
+        let path = self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"));
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Sealer::from_base64(&text).with_context(|| format!("secret key file {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                let key = Sealer::generate_key();
+                write_private(&path, &key)
+                    .with_context(|| format!("cannot create the secret key file {}", path.display()))?;
+                tracing::info!(path = %path.display(), "created the secret key that seals connection credentials; back it up with the database");
+                Sealer::from_base64(&key).context("the generated key")
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read the secret key file {}", path.display())),
+        }
     }
 
     /// The database URL: PostgreSQL when configured, else SQLite under the data directory.
@@ -262,9 +309,38 @@ impl Config {
     }
 }
 
+/// Create `path` with `text`, readable and writable by this user only; never overwrite.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_file_is_made_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config { data_dir: dir.path().join("data"), ..Config::default() };
+        let sealed = config.sealer().unwrap().seal(b"pw", "row");
+        let path = dir.path().join("data/secret.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // The second start reads the same key back.
+        assert_eq!(config.sealer().unwrap().open(&sealed, "row").unwrap(), b"pw");
+        std::fs::write(&path, "short").unwrap();
+        assert!(config.sealer().is_err());
+    }
 
     #[test]
     #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type

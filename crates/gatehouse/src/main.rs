@@ -150,7 +150,7 @@ async fn open(config: &Config) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("cannot open the database at {}", gatehouse_store::redact(&url)))?;
     store.migrate().await.context("database migration failed")?;
-    Ok(App::new(store, Arc::new(SystemClock)).with_public_url(&config.public_url()))
+    Ok(App::new(store, Arc::new(SystemClock)).with_public_url(&config.public_url()).with_sealer(config.sealer()?))
 }
 
 async fn shutdown_signal() {
@@ -198,7 +198,8 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     // One signal stops both the HTTP server and the workers.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = gatehouse_workers::Workers::new(app.clone(), config.mailer()?)
-        .with_lease(chrono::Duration::seconds(config.job_lease_seconds));
+        .with_lease(chrono::Duration::seconds(config.job_lease_seconds))
+        .with_reconcile_every(config.reconcile_every());
     let mut worker_stop = stopped.clone();
     let worker = tokio::spawn(workers.run(std::time::Duration::from_secs(1), async move {
         let _ = worker_stop.wait_for(|s| *s).await;

@@ -149,17 +149,22 @@ pub async fn role_still_granted(
     except: Uuid,
     origin_system: &str,
     role_origin_id: &str,
+    connection: Option<Uuid>,
 ) -> Result<bool> {
+    // Role origin ids are unique within a target; a connection is one target ('' the directory).
     let row = sqlx::query(
         "SELECT a.id FROM assignments a
          JOIN access_package_resource_role_scopes rs ON rs.access_package_id = a.access_package_id
          JOIN resource_roles r ON r.id = rs.role_id
-         WHERE a.target_id = $1 AND a.id <> $2 AND a.state <> 'expired' AND r.origin_system = $3 AND r.origin_id = $4 LIMIT 1",
+         JOIN resources res ON res.id = r.resource_id
+         WHERE a.target_id = $1 AND a.id <> $2 AND a.state <> 'expired' AND r.origin_system = $3 AND r.origin_id = $4
+           AND COALESCE(res.connection_id, '') = $5 LIMIT 1",
     )
     .bind(target.to_string())
     .bind(except.to_string())
     .bind(origin_system.to_owned())
     .bind(role_origin_id.to_owned())
+    .bind(connection.map(|c| c.to_string()).unwrap_or_default())
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.is_some())

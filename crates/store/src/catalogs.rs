@@ -181,6 +181,7 @@ pub fn resource_from_row(row: &AnyRow) -> Result<Resource> {
         description: rows::opt_text(row, "description")?,
         origin_system: rows::text(row, "origin_system")?,
         origin_id: rows::text(row, "origin_id")?,
+        connection_id: rows::opt_uuid(row, "connection_id")?,
         created_date_time: rows::time(row, "created_date_time")?,
         modified_date_time: rows::time(row, "modified_date_time")?,
     })
@@ -214,7 +215,7 @@ pub fn scope_from_row(row: &AnyRow) -> Result<ResourceScope> {
 pub async fn insert_resource(conn: &mut Tx, r: &Resource, roles: &[ResourceRole], scope: &ResourceScope) -> Result<()> {
     sqlx::query(
         "INSERT INTO resources (id, catalog_id, display_name, description, origin_system, origin_id,
-         created_date_time, modified_date_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         created_date_time, modified_date_time, connection_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(r.id.to_string())
     .bind(r.catalog_id.to_string())
@@ -224,27 +225,13 @@ pub async fn insert_resource(conn: &mut Tx, r: &Resource, roles: &[ResourceRole]
     .bind(r.origin_id.clone())
     .bind(ts(&r.created_date_time))
     .bind(ts(&r.modified_date_time))
+    .bind(r.connection_id.map(|c| c.to_string()))
     .execute(&mut *conn)
     .await
     .map_err(|e| {
         conflict_on_unique(e, || format!("resource {} '{}' is already in this catalog", r.origin_system, r.origin_id))
     })?;
-    for role in roles {
-        sqlx::query(
-            "INSERT INTO resource_roles (id, resource_id, catalog_id, display_name, description, origin_system, origin_id,
-             created_date_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(role.id.to_string())
-        .bind(role.resource_id.to_string())
-        .bind(role.catalog_id.to_string())
-        .bind(role.display_name.clone())
-        .bind(role.description.clone())
-        .bind(role.origin_system.clone())
-        .bind(role.origin_id.clone())
-        .bind(ts(&r.created_date_time))
-        .execute(&mut *conn)
-        .await?;
-    }
+    insert_roles(conn, roles, r.created_date_time).await?;
     sqlx::query(
         "INSERT INTO resource_scopes (id, resource_id, catalog_id, display_name, description, origin_system, origin_id,
          is_root_scope, created_date_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -260,6 +247,26 @@ pub async fn insert_resource(conn: &mut Tx, r: &Resource, roles: &[ResourceRole]
     .bind(ts(&r.created_date_time))
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+pub async fn insert_roles(conn: &mut Tx, roles: &[ResourceRole], now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    for role in roles {
+        sqlx::query(
+            "INSERT INTO resource_roles (id, resource_id, catalog_id, display_name, description, origin_system, origin_id,
+             created_date_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(role.id.to_string())
+        .bind(role.resource_id.to_string())
+        .bind(role.catalog_id.to_string())
+        .bind(role.display_name.clone())
+        .bind(role.description.clone())
+        .bind(role.origin_system.clone())
+        .bind(role.origin_id.clone())
+        .bind(ts(&now))
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

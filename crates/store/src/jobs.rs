@@ -17,6 +17,7 @@ pub struct Job {
     pub attempts: i64,
     pub max_attempts: i64,
     pub request_id: Option<Uuid>,
+    pub connection_id: Option<Uuid>,
 }
 
 pub struct NewJob<'a> {
@@ -25,13 +26,15 @@ pub struct NewJob<'a> {
     pub max_attempts: i64,
     pub request_id: Option<Uuid>,
     pub run_after: DateTime<Utc>,
+    /// The connection a provisioning job talks to: while it is degraded, its jobs wait.
+    pub connection_id: Option<Uuid>,
 }
 
 pub async fn enqueue(conn: &mut Tx, job: NewJob<'_>, now: DateTime<Utc>) -> Result<Uuid> {
     let id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_after, request_id, created_date_time)
-         VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6, $7)",
+        "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_after, request_id, created_date_time,
+         connection_id) VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6, $7, $8)",
     )
     .bind(id.to_string())
     .bind(job.kind.to_owned())
@@ -40,12 +43,14 @@ pub async fn enqueue(conn: &mut Tx, job: NewJob<'_>, now: DateTime<Utc>) -> Resu
     .bind(ts(&job.run_after))
     .bind(job.request_id.map(|r| r.to_string()))
     .bind(ts(&now))
+    .bind(job.connection_id.map(|c| c.to_string()))
     .execute(&mut *conn)
     .await?;
     Ok(id)
 }
 
-/// Lease up to `limit` ready jobs for `owner` until `now + lease`.
+/// Lease up to `limit` ready jobs for `owner` until `now + lease`. Jobs of a degraded
+/// connection wait until its next probe.
 pub async fn claim(
     conn: &mut Tx,
     backend: Backend,
@@ -58,8 +63,11 @@ pub async fn claim(
     let sql = format!(
         "UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1
          WHERE id IN (SELECT id FROM jobs WHERE state = 'pending' AND run_after <= $3
-                      AND (lease_until IS NULL OR lease_until < $3) ORDER BY run_after LIMIT $4 {lock})
-         RETURNING id, kind, payload, attempts, max_attempts, request_id"
+                      AND (lease_until IS NULL OR lease_until < $3)
+                      AND (connection_id IS NULL OR connection_id NOT IN
+                           (SELECT id FROM connections WHERE status = 'degraded' AND probe_after > $3))
+                      ORDER BY run_after LIMIT $4 {lock})
+         RETURNING id, kind, payload, attempts, max_attempts, request_id, connection_id"
     );
     let found = sqlx::query(&sql)
         .bind(owner.to_owned())
@@ -78,6 +86,7 @@ pub async fn claim(
                 attempts: rows::int(r, "attempts")?,
                 max_attempts: rows::int(r, "max_attempts")?,
                 request_id: rows::opt_uuid(r, "request_id")?,
+                connection_id: rows::opt_uuid(r, "connection_id")?,
             })
         })
         .collect()
@@ -93,19 +102,37 @@ pub async fn complete(conn: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<()>
     Ok(())
 }
 
-/// A failed attempt: retry after `retry_at`, or give up when attempts are exhausted.
-pub async fn fail(conn: &mut Tx, job: &Job, error: &str, retry_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool> {
-    let give_up = job.attempts >= job.max_attempts;
+/// How a failed attempt ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Try again at this time; the attempt counts towards `max_attempts`, and the job gives up
+    /// when they are spent.
+    Retry(DateTime<Utc>),
+    /// Try again at this time without counting the attempt: the target was out, the job itself
+    /// is not at fault, and an outage of any length must not use its attempts up.
+    Wait(DateTime<Utc>),
+    /// Give up now: retrying cannot help.
+    Permanent,
+}
+
+/// Record a failed attempt. Returns whether the job gave up.
+pub async fn fail(conn: &mut Tx, job: &Job, error: &str, failure: Failure, now: DateTime<Utc>) -> Result<bool> {
+    let (give_up, run_after, refund) = match failure {
+        Failure::Retry(at) => (job.attempts >= job.max_attempts, at, 0),
+        Failure::Wait(at) => (false, at, 1),
+        Failure::Permanent => (true, now, 0),
+    };
     let (state, finished) = if give_up { ("failed", Some(ts(&now))) } else { ("pending", None) };
     sqlx::query(
         "UPDATE jobs SET state = $2, lease_owner = NULL, lease_until = NULL, last_error = $3, run_after = $4,
-         finished_date_time = $5 WHERE id = $1",
+         finished_date_time = $5, attempts = attempts - $6 WHERE id = $1",
     )
     .bind(job.id.to_string())
     .bind(state)
     .bind(error.chars().take(2000).collect::<String>())
-    .bind(ts(&retry_at))
+    .bind(ts(&run_after))
     .bind(finished)
+    .bind(refund)
     .execute(&mut *conn)
     .await?;
     Ok(give_up)

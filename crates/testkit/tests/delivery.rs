@@ -187,18 +187,17 @@ async fn failed_delivery_is_reported_and_reprocessed(s: TestServer) {
 /// A group connector whose directory is down.
 struct Unreachable;
 
-impl gatehouse_workers::connector::Connector for Unreachable {
-    fn origin_system(&self) -> &str {
-        "AadGroup"
+impl gatehouse_workers::Connector for Unreachable {
+    fn origin_systems(&self) -> &[&'static str] {
+        &["AadGroup"]
     }
-    fn grant<'a>(&'a self, _: &'a gatehouse_app::delivery::Grant) -> gatehouse_workers::connector::ConnectorFuture<'a> {
-        Box::pin(async { Err(gatehouse_workers::connector::ConnectorError("the directory is unreachable".into())) })
-    }
-    fn revoke<'a>(
+    fn apply_all<'a>(
         &'a self,
-        g: &'a gatehouse_app::delivery::Grant,
-    ) -> gatehouse_workers::connector::ConnectorFuture<'a> {
-        self.grant(g)
+        _: Option<&'a gatehouse_domain::connection::Connection>,
+        changes: &'a [gatehouse_workers::Change],
+    ) -> gatehouse_workers::connectors::BatchFuture<'a> {
+        let failed = gatehouse_app::delivery::JobError::Transient("the directory is unreachable".into());
+        Box::pin(async move { changes.iter().map(|_| Err(failed.clone())).collect() })
     }
 }
 

@@ -4,9 +4,9 @@
 //! run workers against one PostgreSQL: leases keep them from running a job twice at once, and
 //! every job is idempotent, so a crash at any point loses nothing.
 
-pub mod connector;
-pub mod directory_group;
+pub mod connectors;
 pub mod mail;
+pub mod reconcile;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,13 +15,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as Span, Utc};
 use futures::StreamExt;
-use gatehouse_app::delivery::{Grant, Mail, MAIL, PROVISION};
+use gatehouse_app::delivery::{Grant, JobError, Mail, MAIL, PROVISION, RECONCILE};
 use gatehouse_app::App;
+use gatehouse_domain::connection::Connection;
 use gatehouse_store::jobs::{self, Job};
 use gatehouse_store::{assignments, directory};
 
-pub use connector::{Connector, ConnectorError};
-pub use directory_group::DirectoryGroupConnector;
+pub use connectors::directory_group::DirectoryGroupConnector;
+pub use connectors::ldap::LdapConnector;
+pub use connectors::scim::ScimConnector;
+pub use connectors::webhook::WebhookConnector;
+pub use connectors::{Change, Connector};
 pub use mail::{LogMailer, Mailer, Message, SmtpMailer, SmtpSettings, SmtpTls};
 
 /// How long a worker may hold a job before another may take it over, by default.
@@ -42,22 +46,36 @@ pub struct Workers {
     last_sweep: Mutex<Option<DateTime<Utc>>>,
     busy: AtomicBool,
     sweep_found_work: AtomicBool,
+    /// How often each connection is reconciled on schedule (`None`: never).
+    reconcile_every: Option<Span>,
 }
 
 impl Workers {
-    /// Workers with the built-in connectors and the given mailer.
+    /// Workers with every connector and the given mailer.
     pub fn new(app: App, mailer: Arc<dyn Mailer>) -> Self {
-        let group: Arc<dyn Connector> = Arc::new(DirectoryGroupConnector::new(app.store.clone(), app.clock.clone()));
+        let connectors: Vec<Arc<dyn Connector>> = vec![
+            Arc::new(DirectoryGroupConnector::new(app.store.clone(), app.clock.clone())),
+            Arc::new(ScimConnector::new(app.clone())),
+            Arc::new(LdapConnector::new(app.clone())),
+            Arc::new(WebhookConnector::new(app.clone())),
+        ];
         Workers {
             app,
-            connectors: vec![group],
+            connectors,
             mailer,
             owner: format!("worker-{}", uuid::Uuid::new_v4()),
             lease: Span::seconds(DEFAULT_LEASE_SECONDS),
             last_sweep: Mutex::new(None),
             busy: AtomicBool::new(false),
             sweep_found_work: AtomicBool::new(false),
+            reconcile_every: None,
         }
+    }
+
+    /// Reconcile every connection this often (and fix what drifted), besides runs people start.
+    pub fn with_reconcile_every(mut self, every: Option<Span>) -> Self {
+        self.reconcile_every = every.filter(|e| *e > Span::zero());
+        self
     }
 
     /// How soon another worker may take over a job whose worker died. Shorter recovers faster
@@ -67,8 +85,9 @@ impl Workers {
         self
     }
 
+    /// Use `connector` for the origin systems it serves instead of the built-in one.
     pub fn with_connector(mut self, connector: Arc<dyn Connector>) -> Self {
-        self.connectors.retain(|c| c.origin_system() != connector.origin_system());
+        self.connectors.retain(|c| !c.origin_systems().iter().any(|o| connector.origin_systems().contains(o)));
         self.connectors.push(connector);
         self
     }
@@ -111,10 +130,13 @@ impl Workers {
 
     async fn sweep(&self, now: DateTime<Utc>) -> Result<usize, gatehouse_app::AppError> {
         *self.last_sweep.lock().expect("sweep time") = Some(now);
-        let found = self.app.tick_requests().await?
+        let mut found = self.app.tick_requests().await?
             + self.app.expire_assignments().await?
             + self.app.remind_expiring().await?
             + self.app.delete_expired_guests().await?;
+        if let Some(every) = self.reconcile_every {
+            found += self.app.schedule_reconciliations(now, every).await?;
+        }
         self.sweep_found_work.store(found > 0, Ordering::Relaxed);
         Ok(found)
     }
@@ -148,24 +170,30 @@ impl Workers {
 
     /// Run a batch: provisioning grouped by connector (each connector gets its share at once),
     /// mail a few at a time. Returns each job's outcome.
-    async fn run_jobs(&self, claimed: Vec<Job>) -> Vec<(Job, Result<(), String>)> {
+    async fn run_jobs(&self, claimed: Vec<Job>) -> Vec<(Job, Result<(), JobError>)> {
         let mut outcomes = Vec::with_capacity(claimed.len());
         let mut provisioning: Vec<(Job, Grant)> = Vec::new();
         let mut mail = Vec::new();
+        let mut reconciliations = Vec::new();
         for job in claimed {
             match job.kind.as_str() {
                 PROVISION => match serde_json::from_value::<Grant>(job.payload.clone()) {
                     Ok(grant) => provisioning.push((job, grant)),
-                    Err(e) => outcomes.push((job, Err(format!("bad provisioning job: {e}")))),
+                    Err(e) => outcomes.push((job, Err(JobError::Permanent(format!("bad provisioning job: {e}"))))),
                 },
                 MAIL => mail.push(job),
+                RECONCILE => reconciliations.push(job),
                 other => {
                     let error = format!("unknown job kind '{other}'");
-                    outcomes.push((job, Err(error)));
+                    outcomes.push((job, Err(JobError::Permanent(error))));
                 }
             }
         }
         outcomes.extend(self.provision(provisioning).await);
+        for job in reconciliations {
+            let outcome = reconcile::run(&self.app, &self.connectors, &job).await;
+            outcomes.push((job, outcome));
+        }
         let sent: Vec<_> = futures::stream::iter(mail)
             .map(|job| async move {
                 let outcome = self.mail(&job).await;
@@ -178,9 +206,10 @@ impl Workers {
         outcomes
     }
 
-    async fn provision(&self, batch: Vec<(Job, Grant)>) -> Vec<(Job, Result<(), String>)> {
+    async fn provision(&self, batch: Vec<(Job, Grant)>) -> Vec<(Job, Result<(), JobError>)> {
         let mut outcomes = Vec::with_capacity(batch.len());
-        let mut by_system: BTreeMap<String, Vec<(Job, Grant)>> = BTreeMap::new();
+        // Each connector gets its share, one connection at a time.
+        let mut by_target: BTreeMap<(String, Option<uuid::Uuid>), Vec<(Job, Grant)>> = BTreeMap::new();
         // One connection for the whole batch's checks, taken at the first revoke.
         let mut conn = None;
         for (job, grant) in batch {
@@ -193,29 +222,53 @@ impl Workers {
                     }
                     Ok(false) => {}
                     Err(e) => {
-                        outcomes.push((job, Err(e)));
+                        outcomes.push((job, Err(JobError::Transient(e))));
                         continue;
                     }
                 }
             }
-            by_system.entry(grant.origin_system.clone()).or_default().push((job, grant));
+            by_target.entry((grant.origin_system.clone(), grant.connection_id)).or_default().push((job, grant));
         }
-        for (system, items) in by_system {
-            let Some(connector) = self.connectors.iter().find(|c| c.origin_system() == system) else {
-                let error = format!("no connector for origin system '{system}'");
+        drop(conn);
+        for ((system, connection_id), items) in by_target {
+            let Some(connector) = self.connectors.iter().find(|c| c.origin_systems().contains(&system.as_str())) else {
+                let error = JobError::Permanent(format!("no connector for origin system '{system}'"));
                 outcomes.extend(items.into_iter().map(|(job, _)| (job, Err(error.clone()))));
                 continue;
             };
-            let (jobs, grants): (Vec<Job>, Vec<Grant>) = items.into_iter().unzip();
-            let mut results = connector.apply_all(&grants).await.into_iter();
-            for job in jobs {
+            let connection = match connection_id {
+                None => None,
+                Some(id) => match self.connection(id).await {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        outcomes.extend(items.into_iter().map(|(job, _)| (job, Err(e.clone()))));
+                        continue;
+                    }
+                },
+            };
+            let changes: Vec<Change> = items.iter().map(|(job, grant)| (job.id, grant.clone())).collect();
+            let mut results = connector.apply_all(connection.as_ref(), &changes).await.into_iter();
+            for (job, _) in items {
                 let result = results.next().unwrap_or_else(|| {
-                    Err(ConnectorError(format!("connector '{system}' returned fewer outcomes than changes")))
+                    Err(JobError::Transient(format!("connector '{system}' returned fewer outcomes than changes")))
                 });
-                outcomes.push((job, result.map_err(|e| e.0)));
+                outcomes.push((job, result));
             }
         }
         outcomes
+    }
+
+    /// A connection with its credentials, or why its jobs cannot run.
+    async fn connection(&self, id: uuid::Uuid) -> Result<Connection, JobError> {
+        match self.app.connection(id).await {
+            Ok(c) => Ok(c),
+            Err(gatehouse_app::AppError::NotFound(_)) => {
+                Err(JobError::Permanent(format!("connection '{id}' no longer exists")))
+            }
+            // A credential that will not open (the key changed) waits for someone to fix the key.
+            Err(gatehouse_app::AppError::Conflict(m)) => Err(JobError::Outage(m)),
+            Err(e) => Err(JobError::Transient(e.to_string())),
+        }
     }
 
     async fn still_granted(
@@ -233,19 +286,23 @@ impl Workers {
             grant.assignment_id,
             &grant.origin_system,
             &grant.role_origin_id,
+            grant.connection_id,
         )
         .await
         .map_err(|e| e.to_string())
     }
 
-    async fn mail(&self, job: &Job) -> Result<(), String> {
-        let mail: Mail = serde_json::from_value(job.payload.clone()).map_err(|e| format!("bad mail job: {e}"))?;
+    async fn mail(&self, job: &Job) -> Result<(), JobError> {
+        let mail: Mail = serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobError::Permanent(format!("bad mail job: {e}")))?;
         let mut to = mail.to_addresses.clone();
         {
-            let mut conn = self.app.store.conn().await.map_err(|e| e.to_string())?;
+            let mut conn = self.app.store.conn().await.map_err(|e| JobError::Transient(e.to_string()))?;
             for id in &mail.to {
-                if let Some(address) =
-                    directory::get_user(&mut conn, *id).await.map_err(|e| e.to_string())?.and_then(|u| u.mail)
+                if let Some(address) = directory::get_user(&mut conn, *id)
+                    .await
+                    .map_err(|e| JobError::Transient(e.to_string()))?
+                    .and_then(|u| u.mail)
                 {
                     to.push(address);
                 }
@@ -255,6 +312,6 @@ impl Workers {
             // Nobody with an address: nothing to send, and nothing to retry.
             return Ok(());
         }
-        self.mailer.send(&Message { to, subject: mail.subject, body: mail.body }).await
+        self.mailer.send(&Message { to, subject: mail.subject, body: mail.body }).await.map_err(JobError::Transient)
     }
 }

@@ -120,34 +120,8 @@ impl App {
         if !a.is_active() {
             return Err(AppError::Conflict(format!("assignment '{id}' has ended; nothing to reprocess")));
         }
-        let mut queued = 0;
-        for rs in access_packages::role_scopes(&mut tx, a.access_package_id).await? {
-            let (Some(role), Some(scope)) =
-                (catalogs::get_role(&mut tx, rs.role_id).await?, catalogs::get_scope(&mut tx, rs.scope_id).await?)
-            else {
-                continue;
-            };
-            let grant = crate::delivery::Grant {
-                revoke: false,
-                request_id: a.request_id.unwrap_or_default(),
-                assignment_id: a.id,
-                target_id: a.target_id,
-                origin_system: role.origin_system,
-                role_origin_id: role.origin_id,
-                resource_origin_id: scope.origin_id,
-                role_display_name: role.display_name,
-            };
-            // Not tied to a request: the assignment's request is long closed.
-            let job = gatehouse_store::jobs::NewJob {
-                kind: crate::delivery::PROVISION,
-                payload: serde_json::json!(grant),
-                max_attempts: crate::delivery::PROVISION_ATTEMPTS,
-                request_id: None,
-                run_after: now,
-            };
-            gatehouse_store::jobs::enqueue(&mut tx, job, now).await?;
-            queued += 1;
-        }
+        // Not tied to a request: the assignment's request is long closed.
+        let queued = crate::delivery::queue_grants(&mut tx, &a, None, false, now).await?;
         let change = serde_json::json!({"grantsQueued": queued});
         self.audit(&mut tx, actor, crate::audit::created("assignment.reprocess", "assignment", id, &change)).await?;
         tx.commit().await?;

@@ -138,6 +138,7 @@ async fn one(store: &Store, t: Target, user: Uuid, audits: i64, decided: bool) -
         role_origin_id: format!("Member_{}", t.group),
         resource_origin_id: t.group.to_string(),
         role_display_name: "Member".into(),
+        connection_id: None,
     };
     sqlx::query(
         "INSERT INTO jobs (id, kind, payload, state, attempts, max_attempts, run_after, request_id, created_date_time)

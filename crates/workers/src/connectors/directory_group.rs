@@ -1,19 +1,20 @@
 //! The built-in connector: membership of a directory group stored by Gatehouse itself.
 
-use gatehouse_app::delivery::Grant;
+use gatehouse_app::delivery::{Grant, JobError};
 use gatehouse_domain::audit::AuditRecord;
+use gatehouse_domain::connection::Connection;
 use gatehouse_store::{directory, Store, StoreError, WriteTx};
 use uuid::Uuid;
 
-use crate::connector::{BatchFuture, Connector, ConnectorError, ConnectorFuture};
+use super::{BatchFuture, Change, Connector};
 
 pub struct DirectoryGroupConnector {
     store: Store,
     clock: std::sync::Arc<dyn gatehouse_app::Clock>,
 }
 
-fn database(e: StoreError) -> ConnectorError {
-    ConnectorError(format!("directory database: {e}"))
+fn database(e: StoreError) -> JobError {
+    JobError::Transient(format!("directory database: {e}"))
 }
 
 impl DirectoryGroupConnector {
@@ -22,15 +23,15 @@ impl DirectoryGroupConnector {
     }
 
     /// Every change in one transaction: the memberships and their audit records land together.
-    async fn change_all(&self, changes: &[Grant]) -> Vec<Result<(), ConnectorError>> {
+    async fn change_all(&self, changes: &[Change]) -> Vec<Result<(), JobError>> {
         let applied = async {
             let mut tx = self.store.begin().await.map_err(database)?;
             let mut out = Vec::with_capacity(changes.len());
-            for change in changes {
+            for (_, change) in changes {
                 out.push(self.change(&mut tx, change).await?);
             }
             tx.commit().await.map_err(database)?;
-            Ok::<_, ConnectorError>(out)
+            Ok::<_, JobError>(out)
         };
         match applied.await {
             Ok(out) => out,
@@ -40,13 +41,13 @@ impl DirectoryGroupConnector {
     }
 
     /// One change. The outer error is the database's (abandon the batch), the inner one this
-    /// change's own (the group is gone): it fails alone.
-    async fn change(&self, tx: &mut WriteTx, grant: &Grant) -> Result<Result<(), ConnectorError>, ConnectorError> {
+    /// change's own (the group is gone): it fails alone, for good.
+    async fn change(&self, tx: &mut WriteTx, grant: &Grant) -> Result<Result<(), JobError>, JobError> {
         let Ok(group) = Uuid::parse_str(&grant.resource_origin_id) else {
-            return Ok(Err(ConnectorError(format!("'{}' is not a directory group id", grant.resource_origin_id))));
+            return Ok(Err(JobError::Permanent(format!("'{}' is not a directory group id", grant.resource_origin_id))));
         };
         if directory::get_group(tx, group).await.map_err(database)?.is_none() {
-            return Ok(Err(ConnectorError(format!("directory group '{group}' no longer exists"))));
+            return Ok(Err(JobError::Permanent(format!("directory group '{group}' no longer exists"))));
         }
         let add = !grant.revoke;
         let changed = if add {
@@ -71,26 +72,14 @@ impl DirectoryGroupConnector {
         }
         Ok(Ok(()))
     }
-
-    async fn one(&self, grant: Grant) -> Result<(), ConnectorError> {
-        self.change_all(std::slice::from_ref(&grant)).await.pop().unwrap_or(Ok(()))
-    }
 }
 
 impl Connector for DirectoryGroupConnector {
-    fn origin_system(&self) -> &str {
-        gatehouse_domain::catalog::ORIGIN_DIRECTORY_GROUP
+    fn origin_systems(&self) -> &[&'static str] {
+        &[gatehouse_domain::catalog::ORIGIN_DIRECTORY_GROUP]
     }
 
-    fn grant<'a>(&'a self, grant: &'a Grant) -> ConnectorFuture<'a> {
-        Box::pin(self.one(Grant { revoke: false, ..grant.clone() }))
-    }
-
-    fn revoke<'a>(&'a self, grant: &'a Grant) -> ConnectorFuture<'a> {
-        Box::pin(self.one(Grant { revoke: true, ..grant.clone() }))
-    }
-
-    fn apply_all<'a>(&'a self, changes: &'a [Grant]) -> BatchFuture<'a> {
+    fn apply_all<'a>(&'a self, _: Option<&'a Connection>, changes: &'a [Change]) -> BatchFuture<'a> {
         Box::pin(self.change_all(changes))
     }
 }
