@@ -49,11 +49,13 @@ ensure_postgres() {
 
 # The Python test peers: Microsoft's Graph SDK (the client the compatibility suite drives
 # Gatehouse with), aiosmtpd (the SMTP server the mail tests deliver to), schemathesis (the
-# schema fuzzer tests/schema_fuzz.rs runs against /openapi.json) and openapi-spec-validator
-# (tests/ops.rs checks the document against the OpenAPI 3.0 schema).
+# schema fuzzer tests/schema_fuzz.rs runs against /openapi.json), openapi-spec-validator
+# (tests/ops.rs checks the document against the OpenAPI 3.0 schema), scim2-server (the SCIM
+# application the provisioning tests grant into) and standardwebhooks (the reference
+# signature check of the webhook receiver).
 ensure_test_peers() {
   local venv=target/test-peers
-  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import msgraph, aiosmtpd, schemathesis, openapi_spec_validator" 2>/dev/null; then
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import msgraph, aiosmtpd, schemathesis, openapi_spec_validator, scim2_server, standardwebhooks" 2>/dev/null; then
     return
   fi
   command -v python3 >/dev/null 2>&1 || apt_install python3
@@ -63,8 +65,25 @@ ensure_test_peers() {
     rm -rf "$venv"
     python3 -m venv "$venv"
   fi
-  echo "installing the test peers (msgraph-sdk, aiosmtpd, schemathesis, openapi-spec-validator) into $venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "msgraph-sdk==1.65.0" "aiosmtpd==1.4.6" "schemathesis==4.32.5" "openapi-spec-validator==0.9.0"
+  echo "installing the test peers (msgraph-sdk, aiosmtpd, schemathesis, openapi-spec-validator, scim2-server, standardwebhooks) into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "msgraph-sdk==1.65.0" "aiosmtpd==1.4.6" "schemathesis==4.32.5" \
+    "openapi-spec-validator==0.9.0" "scim2-server==0.8.3" "standardwebhooks==1.1.0"
+}
+
+# OpenLDAP's slapd and its tools, for the LDAP connector's tests: each test starts a private
+# slapd on a free port from a temporary slapd.conf (testkit::targets::Slapd); the system
+# service is never used (/etc/ldap/noslapd keeps the package from starting one).
+ensure_slapd() {
+  if command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ]; then
+    return
+  fi
+  echo "installing OpenLDAP (apt-get install slapd ldap-utils)"
+  $SUDO mkdir -p /etc/ldap && $SUDO touch /etc/ldap/noslapd
+  apt_install slapd ldap-utils
+  if [ ! -x /usr/sbin/slapd ]; then
+    echo "slapd is missing and could not be installed: install Debian's slapd package and run this again" >&2
+    exit 1
+  fi
 }
 
 # The Node test peers: oidc-provider (the OpenID Connect providers the sign-in tests sign in at),
@@ -110,6 +129,7 @@ ensure_chromium() {
 
 ensure_postgres
 ensure_chromium
+ensure_slapd
 mkdir -p target
 ensure_test_peers
 ensure_node_peers

@@ -777,7 +777,7 @@ impl Connection {
     }
 
     /// Apply a patch; credentials it leaves out are kept. Changing where the target is or how
-    /// to reach it makes the connection untested again.
+    /// to reach it makes the connection untested again, degraded or not.
     pub fn apply(&mut self, patch: ConnectionPatch, now: DateTime<Utc>) -> Result<(), ValidationError> {
         let kind = self.kind();
         only_kind(kind, patch.scim.is_some(), patch.ldap.is_some(), patch.webhook.is_some())?;
@@ -804,9 +804,12 @@ impl Connection {
         };
         let reached_differently = before != self.settings || secrets != self.secrets;
         self.secrets = secrets;
-        if reached_differently && self.health.status != ConnectionStatus::Degraded {
+        if reached_differently {
+            // Nothing is known of the new way in yet (a degraded connection's jobs may try it).
             self.health.status = ConnectionStatus::Untested;
             self.health.last_error = None;
+            self.health.consecutive_failures = 0;
+            self.health.probe_after = None;
         }
         self.modified_date_time = now;
         Ok(())

@@ -12,8 +12,8 @@ use gatehouse_domain::principal::Permission;
 
 use crate::api::wire;
 use crate::api::{
-    approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, directory, ops, packages,
-    policies, requests, role_assignments, settings,
+    approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, connections, directory, ops,
+    packages, policies, requests, role_assignments, settings,
 };
 use crate::extract::ReferenceBody;
 use crate::pages::{self, admin, my_access};
@@ -298,6 +298,17 @@ table! { api_table, false,
     POST "/v1.0/roleManagement/entitlementManagement/roleAssignments" => role_assignments::create, "createEntitlementRoleAssignment", CatalogWrite, 201, "roleAssignments", "Assign a catalog role (roleDefinitionId, principalId, appScopeId /AccessPackageCatalog/{id}): administrators and the catalog's owners", body = D::role_assignment::NewRoleAssignment, one = D::role_assignment::RoleAssignment;
     GET "/v1.0/roleManagement/entitlementManagement/roleAssignments/{id}" => role_assignments::get, "getEntitlementRoleAssignment", EntitlementRead, 200, "roleAssignments", "Get a catalog role assignment", one = D::role_assignment::RoleAssignment;
     DELETE "/v1.0/roleManagement/entitlementManagement/roleAssignments/{id}" => role_assignments::delete, "deleteEntitlementRoleAssignment", CatalogWrite, 204, "roleAssignments", "Remove a catalog role assignment: administrators and the catalog's owners";
+
+    GET "/v1.0/gatehouse/connections" => connections::list, "listConnections", EntitlementRead, 200, "connections", "The target systems Gatehouse provisions into (administrators, and catalog owners choosing resources); credentials never shown", many = D::connection::ConnectionView<'static>;
+    POST "/v1.0/gatehouse/connections" => connections::create, "createConnection", EntitlementWrite, 201, "connections", "Register a SCIM application, LDAP directory or webhook target (kind and its settings; credentials write-only); the target is checked at once and a failure is recorded on the connection", body = D::connection::NewConnection, one = wire::ConnectionCreated<'static>;
+    GET "/v1.0/gatehouse/connections/{id}" => connections::get, "getConnection", EntitlementRead, 200, "connections", "A connection, its health, what waits on it and the resources that live in it", one = wire::ConnectionDetails<'static>;
+    PATCH "/v1.0/gatehouse/connections/{id}" => connections::update, "updateConnection", EntitlementWrite, 204, "connections", "Change a connection; credentials left out are kept", body = D::connection::ConnectionPatch;
+    DELETE "/v1.0/gatehouse/connections/{id}" => connections::delete, "deleteConnection", EntitlementWrite, 204, "connections", "Remove a connection (409 while resources live in it)";
+    POST "/v1.0/gatehouse/connections/{id}/test" => connections::test, "testConnection", EntitlementWrite, 200, "connections", "Reach the target now and record what was found", one = D::connection::ConnectionView<'static>;
+    GET "/v1.0/gatehouse/connections/{id}/groups" => connections::groups, "searchConnectionGroups", EntitlementRead, 200, "connections", "The target's groups whose name contains ?search=…, to add as resources", query = connections::GroupSearch, plain = wire::Values<gatehouse_connectors::TargetGroup>;
+    POST "/v1.0/gatehouse/connections/{id}/reconcile" => connections::reconcile, "reconcileConnection", EntitlementWrite, 202, "connections", "Compare who holds each governed role in the target with the assignments that explain it (fix: re-apply missing grants, and under enforce remove unexplained holders)", body = connections::ReconcileBody, one = D::reconcile::Reconciliation;
+    GET "/v1.0/gatehouse/connections/{id}/reconciliations" => connections::list_reconciliations, "listReconciliations", TenantRead, 200, "connections", "The connection's reconciliation runs, newest first", plain = wire::Values<D::reconcile::Reconciliation>;
+    GET "/v1.0/gatehouse/reconciliations/{id}" => connections::get_reconciliation, "getReconciliation", TenantRead, 200, "connections", "A reconciliation run with its findings", one = wire::ReconciliationWithFindings;
 
     GET "/v1.0/gatehouse/auditRecords" => audit::list, "listAuditRecords", TenantRead, 200, "audit", "The audit log: every change, who, when, before and after", many = D::audit::AuditRecord;
 }

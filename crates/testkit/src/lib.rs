@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 pub mod fixtures;
 pub mod peers;
+pub mod targets;
 pub mod web;
 
 use gatehouse_app::{App, ManualClock};

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalogs;
 pub mod clients;
 pub mod connected_organizations;
+pub mod connections;
 pub mod directory;
 pub mod ops;
 pub mod packages;

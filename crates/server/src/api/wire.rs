@@ -332,3 +332,46 @@ pub enum DirectoryObject<'a> {
     User(&'a gatehouse_domain::directory::User),
     Group(&'a gatehouse_domain::directory::Group),
 }
+
+/// A connection as `POST /gatehouse/connections` answers it: with the webhook signing secret
+/// Gatehouse generated, when it did, this one time.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "connectionCreated")]
+pub struct ConnectionCreated<'a> {
+    #[serde(flatten)]
+    pub connection: gatehouse_domain::connection::ConnectionView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+}
+
+/// A connection with what waits on it and what lives in it.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "connectionDetails")]
+pub struct ConnectionDetails<'a> {
+    #[serde(flatten)]
+    pub connection: gatehouse_domain::connection::ConnectionView<'a>,
+    /// Provisioning jobs not done yet (waiting while the connection is degraded).
+    pub waiting_jobs: i64,
+    pub oldest_waiting_date_time: Option<DateTime<Utc>>,
+    /// The catalog resources that live in this connection.
+    pub resources: Vec<ConnectionResource>,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionResource {
+    pub catalog: String,
+    pub resource: String,
+}
+
+/// A reconciliation run with what it found.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "reconciliationWithFindings")]
+pub struct ReconciliationWithFindings {
+    #[serde(flatten)]
+    pub reconciliation: gatehouse_domain::reconcile::Reconciliation,
+    pub findings: Vec<gatehouse_domain::reconcile::Finding>,
+}
