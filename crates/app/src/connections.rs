@@ -26,8 +26,8 @@ pub struct ConnectionDetails {
     /// Provisioning jobs not yet done, and since when the oldest waits.
     pub waiting_jobs: i64,
     pub oldest_waiting: Option<DateTime<Utc>>,
-    /// `(catalog, resource)` names of the resources that live in it.
-    pub resources: Vec<(String, String)>,
+    /// The resources that live in it, in the catalogs the viewer may read.
+    pub resources: Vec<connections::ResourceIn>,
 }
 
 impl From<SecretsError> for AppError {
@@ -58,9 +58,10 @@ impl App {
     }
 
     /// Only administrators configure connections; anyone who may add resources to some catalog
-    /// may see them (to pick a target's groups), never their credentials.
+    /// (its owners, and catalog creators, who own what they create) may see them to pick a
+    /// target's groups, never their credentials.
     fn may_read_connections(&self, actor: &Actor) -> Result<()> {
-        if actor.check_at(Action::ReadTenant, Scope::Tenant).is_ok() {
+        if actor.check_at(Action::ReadTenant, Scope::Tenant).is_ok() || actor.check_at(Action::CreateCatalog, Scope::Tenant).is_ok() {
             return Ok(());
         }
         match actor.reach(Action::ManageCatalog) {
@@ -122,7 +123,7 @@ impl App {
         let Some(stored) = connections::get(&mut tx, id).await? else { return not_found("connection", id) };
         let resources = connections::resources_in(&mut tx, id).await?;
         if !resources.is_empty() {
-            let names: Vec<String> = resources.iter().map(|(c, r)| format!("{r} (catalog {c})")).collect();
+            let names: Vec<String> = resources.iter().map(|r| format!("{} (catalog {})", r.resource, r.catalog)).collect();
             return Err(AppError::Conflict(format!(
                 "connection '{}' still has resources in catalogs: {}; remove them first",
                 stored.connection.display_name,
@@ -140,7 +141,9 @@ impl App {
         let mut conn = self.store.conn().await?;
         let Some(stored) = connections::get(&mut conn, id).await? else { return not_found("connection", id) };
         let (waiting_jobs, oldest_waiting) = connections::waiting_jobs(&mut conn, id).await?;
-        let resources = connections::resources_in(&mut conn, id).await?;
+        let reach = actor.reach(Action::ReadCatalog);
+        let mut resources = connections::resources_in(&mut conn, id).await?;
+        resources.retain(|r| reach.includes(r.catalog_id));
         // What people see: credentials stay sealed.
         Ok(ConnectionDetails { connection: stored.connection, waiting_jobs, oldest_waiting, resources })
     }

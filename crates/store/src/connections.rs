@@ -177,16 +177,33 @@ pub async fn delete(conn: &mut Tx, id: Uuid) -> Result<bool> {
     Ok(r.rows_affected() > 0)
 }
 
-/// `(catalog name, resource name)` of the resources that live in the connection.
-pub async fn resources_in(conn: &mut Tx, id: Uuid) -> Result<Vec<(String, String)>> {
+/// A resource that lives in a connection, with its catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceIn {
+    pub catalog_id: Uuid,
+    pub catalog: String,
+    pub resource: String,
+}
+
+/// The resources that live in the connection.
+pub async fn resources_in(conn: &mut Tx, id: Uuid) -> Result<Vec<ResourceIn>> {
     let found = sqlx::query(
-        "SELECT c.display_name AS catalog, r.display_name AS resource FROM resources r
+        "SELECT c.id AS catalog_id, c.display_name AS catalog, r.display_name AS resource FROM resources r
          JOIN catalogs c ON c.id = r.catalog_id WHERE r.connection_id = $1 ORDER BY c.display_name, r.display_name",
     )
     .bind(id.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    found.iter().map(|r| Ok((rows::text(r, "catalog")?, rows::text(r, "resource")?))).collect()
+    found
+        .iter()
+        .map(|r| {
+            Ok(ResourceIn {
+                catalog_id: rows::uuid(r, "catalog_id")?,
+                catalog: rows::text(r, "catalog")?,
+                resource: rows::text(r, "resource")?,
+            })
+        })
+        .collect()
 }
 
 /// Jobs of the connection that are still to run, and the oldest of them.

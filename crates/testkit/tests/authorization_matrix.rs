@@ -63,6 +63,9 @@ const A_PRIVATE: [u16; 10] = [401, 404, 404, 404, 404, 200, 404, 200, 200, 200];
 /// The directory: members and administrators; guests that sponsor nothing are refused.
 const DIR_READ: [u16; 10] = [401, 200, 403, 200, 200, 200, 200, 200, 200, 200];
 const AUDIT: [u16; 10] = [401, 403, 403, 403, 403, 403, 403, 200, 200, 200];
+/// Connections: administrators, owners of some catalog and catalog creators (who add a
+/// target's groups to their catalogs).
+const CONNECTION_READ: [u16; 10] = [401, 403, 403, 403, 200, 403, 200, 200, 200, 200];
 
 /// A page every signed-in caller sees (a signed-out visitor is sent to sign-in: 303).
 const PAGE: [u16; 10] = [303, 200, 200, 200, 200, 200, 200, 200, 200, 200];
@@ -245,6 +248,20 @@ fn table() -> Vec<Row> {
 
         GET "/v1.0/gatehouse/auditRecords" => AUDIT;
 
+        // Connections: administrators configure them; catalog owners see them (not their
+        // credentials) to pick a target's groups. The fixture's target does not answer (409).
+        GET "/v1.0/gatehouse/connections" => CONNECTION_READ;
+        POST "/v1.0/gatehouse/connections" => admins(201), |_, r| json!({"displayName": format!("Matrix {r}"), "kind": "webhook",
+            "webhook": {"grantUrl": "http://127.0.0.1:9/grant", "revokeUrl": "http://127.0.0.1:9/revoke", "roles": ["Member"]}});
+        GET "/v1.0/gatehouse/connections/{id}" => CONNECTION_READ;
+        PATCH "/v1.0/gatehouse/connections/{id}" => admins(204), |_, _| json!({"description": "The wiki"});
+        DELETE "/v1.0/gatehouse/connections/{id}" => admins(404);
+        POST "/v1.0/gatehouse/connections/{id}/test" => admins(200);
+        GET "/v1.0/gatehouse/connections/{id}/groups" => [401, 403, 403, 403, 409, 403, 409, 409, 409, 409];
+        POST "/v1.0/gatehouse/connections/{id}/reconcile" => admins(202), |_, _| json!({"fix": false});
+        GET "/v1.0/gatehouse/connections/{id}/reconciliations" => AUDIT;
+        GET "/v1.0/gatehouse/reconciliations/{id}" => AUDIT;
+
         // My Access. Package A's policy admits Fabrikam's guests, none of these callers: its
         // link says "not available to you" (403) and creates nothing.
         GET "/assets/{file}" => OPEN;
@@ -342,6 +359,8 @@ struct Fx {
     member_sponsor: String,
     guest_sponsor: String,
     reader_assignment: String,
+    connection: String,
+    reconciliation: String,
     /// One spare member per role, to be assigned catalog roles.
     spare: Vec<String>,
     /// Ids of catalog A's objects: outsiders must never see them.
@@ -454,8 +473,17 @@ async fn fixture(s: &TestServer) -> Fx {
         Some(s.admin_token.clone()),
         Some(read_token),
     ];
+    let connection = s
+        .post("/v1.0/gatehouse/connections", json!({"displayName": "Matrix wiki", "kind": "scim",
+            "scim": {"baseUrl": "http://127.0.0.1:9/v2", "bearerToken": "matrix-token"}}))
+        .await
+        .expect(201);
+    let connection = id(&connection);
+    let run = s.post(&format!("/v1.0/gatehouse/connections/{connection}/reconcile"), json!({})).await.expect(202);
     let policy_id = id(&policy);
     Fx {
+        connection,
+        reconciliation: id(&run),
         tokens,
         org: w.org,
         secret_a: vec![
@@ -536,6 +564,14 @@ fn fill(method: &Method, template: &str, f: &Fx) -> String {
         } else {
             f.group.clone()
         }
+    } else if template.starts_with("/v1.0/gatehouse/connections/") {
+        if deleting {
+            missing.clone()
+        } else {
+            f.connection.clone()
+        }
+    } else if template.starts_with("/v1.0/gatehouse/reconciliations/") {
+        f.reconciliation.clone()
     } else if template.starts_with(ROLES_PATH) {
         if deleting {
             // Well-formed and in catalog A, but held by nobody.

@@ -52,7 +52,7 @@ pub async fn get(
         resources: d
             .resources
             .into_iter()
-            .map(|(catalog, resource)| wire::ConnectionResource { catalog, resource })
+            .map(|r| wire::ConnectionResource { catalog_id: r.catalog_id, catalog: r.catalog, resource: r.resource })
             .collect(),
     };
     odata::entity(&ctx, SET, odata::to_value(&out), &o.select)

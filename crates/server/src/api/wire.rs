@@ -362,6 +362,7 @@ pub struct ConnectionDetails<'a> {
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionResource {
+    pub catalog_id: Uuid,
     pub catalog: String,
     pub resource: String,
 }
