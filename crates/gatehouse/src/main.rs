@@ -150,7 +150,7 @@ async fn open(config: &Config) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("cannot open the database at {}", gatehouse_store::redact(&url)))?;
     store.migrate().await.context("database migration failed")?;
-    Ok(App::new(store, Arc::new(SystemClock)).with_public_url(&config.public_url()).with_sealer(config.sealer()?))
+    Ok(App::new(store, Arc::new(SystemClock)).with_public_url(&config.public_url()))
 }
 
 async fn shutdown_signal() {
@@ -184,6 +184,9 @@ fn raise_file_limit() -> u64 {
 }
 
 async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
+    // Only the server opens connections' credentials: the database-only commands never read
+    // (or create) the key.
+    let app = app.with_sealer(config.sealer()?);
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

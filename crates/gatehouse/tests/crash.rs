@@ -20,11 +20,13 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn start(database_url: &str) -> Serve {
+async fn start(database_url: &str, data_dir: &std::path::Path) -> Serve {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
         .env("GATEHOUSE_DATABASE_URL", database_url)
+        // Its secret key lives here, the same across restarts.
+        .env("GATEHOUSE_DATA_DIR", data_dir)
         .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_LOG_LEVEL", "error")
         // A killed worker's jobs are taken over after this lease.
@@ -72,7 +74,8 @@ async fn run(backend: Backend) {
     }
 
     let http = reqwest::Client::new();
-    let mut serve = start(&s.database_url).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = start(&s.database_url, dir.path()).await;
     let mut kills = 0;
     for (i, user) in users.iter().enumerate() {
         let body: Value = json!({"requestType": "adminAdd", "assignment": {"accessPackageId": package, "assignmentPolicyId": policy, "targetId": user}});
@@ -88,7 +91,7 @@ async fn run(backend: Backend) {
                 Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 409 => break,
                 Ok(r) => panic!("unexpected {}: {}", r.status(), r.text().await.unwrap_or_default()),
                 Err(_) => {
-                    serve = start(&s.database_url).await;
+                    serve = start(&s.database_url, dir.path()).await;
                 }
             }
         }
@@ -97,14 +100,14 @@ async fn run(backend: Backend) {
             tokio::time::sleep(Duration::from_millis(20 * (i as u64 % 5))).await;
             serve.kill();
             kills += 1;
-            serve = start(&s.database_url).await;
+            serve = start(&s.database_url, dir.path()).await;
         }
     }
     // Let the last server finish the work, killing it once more half-way.
     tokio::time::sleep(Duration::from_millis(300)).await;
     serve.kill();
     kills += 1;
-    let serve = start(&s.database_url).await;
+    let serve = start(&s.database_url, dir.path()).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let open = count(&s, "SELECT COUNT(*) FROM assignment_requests WHERE state <> 'delivered'").await;

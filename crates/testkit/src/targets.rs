@@ -389,3 +389,65 @@ impl Drop for WebhookPeer {
         let _ = self.child.wait();
     }
 }
+
+/// A catalog whose resource is a SCIM group of `peer`, a package granting its Member role, and
+/// a policy for direct assignments; built over HTTP (against a test server or `gatehouse serve`).
+pub struct ScimPackage {
+    pub connection: String,
+    pub group: String,
+    pub package: String,
+    pub policy: String,
+}
+
+pub async fn scim_package(base: &str, token: &str, peer: &ScimPeer) -> ScimPackage {
+    let http = reqwest::Client::new();
+    let post = |path: String, body: Value| {
+        let req = http.post(format!("{base}{path}")).bearer_auth(token).json(&body);
+        async move {
+            let resp = req.send().await.expect("gatehouse answers");
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            assert!(status == 201 || status == 200, "{path}: {status} {body}");
+            body
+        }
+    };
+    let id = |v: &Value| v["id"].as_str().expect("an id").to_owned();
+    let group = peer.create_group("Outage wiki").await;
+    let connection = id(&post(
+        "/v1.0/gatehouse/connections".into(),
+        json!({"displayName": "Wiki", "kind": "scim", "scim": {"baseUrl": peer.base_url(), "bearerToken": peer.token}}),
+    )
+    .await);
+    let catalog = id(&post(format!("{}/catalogs", crate::EM), json!({"displayName": "Wiki catalog"})).await);
+    post(
+        format!("{}/resourceRequests", crate::EM),
+        json!({"requestType": "adminAdd", "catalog": {"id": catalog},
+               "resource": {"originSystem": "ScimGroup", "originId": group, "environment": {"id": connection}}}),
+    )
+    .await;
+    let package = id(&post(format!("{}/accessPackages", crate::EM), json!({"displayName": "Wiki", "catalog": {"id": catalog}})).await);
+    let resources: Value = http
+        .get(format!("{base}{}/catalogs/{catalog}/resources?$expand=roles,scopes", crate::EM))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("resources")
+        .json()
+        .await
+        .expect("JSON");
+    let resource = &resources["value"][0];
+    let role = &resource["roles"][0];
+    let scope = &resource["scopes"][0];
+    post(
+        format!("{}/accessPackages/{package}/resourceRoleScopes", crate::EM),
+        json!({"role": {"id": role["id"], "originSystem": "ScimGroup", "originId": role["originId"], "resource": {"id": resource["id"]}},
+               "scope": {"id": scope["id"], "originId": scope["originId"], "originSystem": "ScimGroup"}}),
+    )
+    .await;
+    let policy = id(&post(
+        format!("{}/assignmentPolicies", crate::EM),
+        json!({"displayName": "Direct", "accessPackage": {"id": package}}),
+    )
+    .await);
+    ScimPackage { connection, group, package, policy }
+}
