@@ -61,7 +61,9 @@ impl App {
     /// (its owners, and catalog creators, who own what they create) may see them to pick a
     /// target's groups, never their credentials.
     fn may_read_connections(&self, actor: &Actor) -> Result<()> {
-        if actor.check_at(Action::ReadTenant, Scope::Tenant).is_ok() || actor.check_at(Action::CreateCatalog, Scope::Tenant).is_ok() {
+        if actor.check_at(Action::ReadTenant, Scope::Tenant).is_ok()
+            || actor.check_at(Action::CreateCatalog, Scope::Tenant).is_ok()
+        {
             return Ok(());
         }
         match actor.reach(Action::ManageCatalog) {
@@ -123,7 +125,8 @@ impl App {
         let Some(stored) = connections::get(&mut tx, id).await? else { return not_found("connection", id) };
         let resources = connections::resources_in(&mut tx, id).await?;
         if !resources.is_empty() {
-            let names: Vec<String> = resources.iter().map(|r| format!("{} (catalog {})", r.resource, r.catalog)).collect();
+            let names: Vec<String> =
+                resources.iter().map(|r| format!("{} (catalog {})", r.resource, r.catalog)).collect();
             return Err(AppError::Conflict(format!(
                 "connection '{}' still has resources in catalogs: {}; remove them first",
                 stored.connection.display_name,

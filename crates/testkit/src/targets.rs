@@ -425,7 +425,9 @@ pub async fn scim_package(base: &str, token: &str, peer: &ScimPeer) -> ScimPacka
                "resource": {"originSystem": "ScimGroup", "originId": group, "environment": {"id": connection}}}),
     )
     .await;
-    let package = id(&post(format!("{}/accessPackages", crate::EM), json!({"displayName": "Wiki", "catalog": {"id": catalog}})).await);
+    let package =
+        id(&post(format!("{}/accessPackages", crate::EM), json!({"displayName": "Wiki", "catalog": {"id": catalog}}))
+            .await);
     let resources: Value = http
         .get(format!("{base}{}/catalogs/{catalog}/resources?$expand=roles,scopes", crate::EM))
         .bearer_auth(token)

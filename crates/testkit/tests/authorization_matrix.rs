@@ -474,8 +474,11 @@ async fn fixture(s: &TestServer) -> Fx {
         Some(read_token),
     ];
     let connection = s
-        .post("/v1.0/gatehouse/connections", json!({"displayName": "Matrix wiki", "kind": "scim",
-            "scim": {"baseUrl": "http://127.0.0.1:9/v2", "bearerToken": "matrix-token"}}))
+        .post(
+            "/v1.0/gatehouse/connections",
+            json!({"displayName": "Matrix wiki", "kind": "scim",
+            "scim": {"baseUrl": "http://127.0.0.1:9/v2", "bearerToken": "matrix-token"}}),
+        )
         .await
         .expect(201);
     let connection = id(&connection);

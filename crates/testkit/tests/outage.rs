@@ -56,13 +56,21 @@ async fn outage(backend: Backend) {
     }
     assert!(saw_degraded, "the connection showed degraded during the outage");
     assert_eq!(waiting, USERS as i64, "every grant waited for the target");
-    let failed = s.get(&format!("{EM}/assignmentRequests?$filter=state eq 'deliveryFailed' or state eq 'partiallyDelivered'&$count=true")).await.expect(200);
+    let failed = s
+        .get(&format!(
+            "{EM}/assignmentRequests?$filter=state eq 'deliveryFailed' or state eq 'partiallyDelivered'&$count=true"
+        ))
+        .await
+        .expect(200);
     assert_eq!(failed["@odata.count"], 0, "an outage fails nothing");
 
     scim.up();
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let done = s.get(&format!("{EM}/assignmentRequests?$filter=state eq 'delivered'&$count=true&$top=1")).await.expect(200);
+        let done = s
+            .get(&format!("{EM}/assignmentRequests?$filter=state eq 'delivered'&$count=true&$top=1"))
+            .await
+            .expect(200);
         if done["@odata.count"] == USERS {
             break;
         }
@@ -83,8 +91,12 @@ async fn outage(backend: Backend) {
         assert_eq!(scim.users_where("externalId", user).await.len(), 1, "{user}");
     }
     let audit = s.get("/v1.0/gatehouse/auditRecords?$filter=activity eq 'connection.degraded' or activity eq 'connection.recovered'").await.expect(200);
-    let activities: Vec<&str> = audit["value"].as_array().unwrap().iter().filter_map(|r| r["activity"].as_str()).collect();
-    assert!(activities.contains(&"connection.degraded") && activities.contains(&"connection.recovered"), "{activities:?}");
+    let activities: Vec<&str> =
+        audit["value"].as_array().unwrap().iter().filter_map(|r| r["activity"].as_str()).collect();
+    assert!(
+        activities.contains(&"connection.degraded") && activities.contains(&"connection.recovered"),
+        "{activities:?}"
+    );
     let mut conn = s.app.store.conn().await.unwrap();
     let verdict = gatehouse_store::audit::verify(&mut conn).await.unwrap();
     assert!(matches!(verdict, gatehouse_store::audit::Verification::Intact { .. }), "{verdict:?}");

@@ -1,0 +1,58 @@
+//! A real `gatehouse serve` process for the tests that kill it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Serve {
+    child: Child,
+    pub base: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Start `gatehouse serve` on `database_url`, its secret key in `data_dir` (the same across
+/// restarts), and wait until it is ready.
+pub async fn start(database_url: &str, data_dir: &std::path::Path) -> Serve {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("GATEHOUSE_DATABASE_URL", database_url)
+        .env("GATEHOUSE_DATA_DIR", data_dir)
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_LOG_LEVEL", "error")
+        // A killed worker's jobs are taken over after this lease.
+        .env("GATEHOUSE_JOB_LEASE_SECONDS", "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start gatehouse serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Serve { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("gatehouse serve did not become ready");
+}
+
+impl Serve {
+    pub fn kill(mut self) {
+        // std's kill is SIGKILL on Unix: no shutdown, no flushing, transactions cut mid-way.
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+/// One number from the database.
+pub async fn count(s: &gatehouse_testkit::TestServer, sql: &str) -> i64 {
+    let mut conn = s.app.store.conn().await.unwrap();
+    let row = sqlx::query(sql).fetch_one(&mut *conn).await.unwrap();
+    sqlx::Row::try_get::<i64, _>(&row, 0).unwrap()
+}
