@@ -342,7 +342,7 @@ impl LdapSession {
             .into_iter()
             .map(to_group)
             .collect();
-        found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        found.sort_by_key(|g| g.name.to_lowercase());
         found.truncate(max);
         Ok(found)
     }

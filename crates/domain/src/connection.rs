@@ -547,7 +547,7 @@ pub fn validate_signing_secret(value: &str) -> Result<(), ValidationError> {
 /// base64 crate; the connectors decode it for real.)
 fn decoded_len(b64: &str) -> Option<usize> {
     let b = b64.as_bytes();
-    if b.is_empty() || b.len() % 4 != 0 {
+    if b.is_empty() || !b.len().is_multiple_of(4) {
         return None;
     }
     let pad = b.iter().rev().take_while(|c| **c == b'=').count();

@@ -35,6 +35,9 @@ const BATCH: i64 = 128;
 /// Mails sent at once within a batch.
 const MAIL_CONCURRENCY: usize = 8;
 
+/// Where a grant goes: its origin system and connection.
+type Target = (String, Option<uuid::Uuid>);
+
 pub struct Workers {
     app: App,
     connectors: Vec<Arc<dyn Connector>>,
@@ -209,7 +212,7 @@ impl Workers {
     async fn provision(&self, batch: Vec<(Job, Grant)>) -> Vec<(Job, Result<(), JobError>)> {
         let mut outcomes = Vec::with_capacity(batch.len());
         // Each connector gets its share, one connection at a time.
-        let mut by_target: BTreeMap<(String, Option<uuid::Uuid>), Vec<(Job, Grant)>> = BTreeMap::new();
+        let mut by_target: BTreeMap<Target, Vec<(Job, Grant)>> = BTreeMap::new();
         // One connection for the whole batch's checks, taken at the first revoke.
         let mut conn = None;
         for (job, grant) in batch {

@@ -62,6 +62,6 @@ impl Records<'_> {
 }
 
 /// The person a change is for, or why the change cannot be made.
-pub fn person<'p>(people: &'p HashMap<Uuid, Person>, id: Uuid) -> Result<&'p Person, JobError> {
+pub fn person(people: &HashMap<Uuid, Person>, id: Uuid) -> Result<&Person, JobError> {
     people.get(&id).ok_or_else(|| JobError::Permanent(format!("user '{id}' no longer exists in the directory")))
 }

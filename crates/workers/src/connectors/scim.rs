@@ -16,10 +16,13 @@ use gatehouse_store::connections::Account;
 use super::people::{person, Records};
 use super::{in_order, job_error, require, targets, BatchFuture, Change, Connector};
 
+/// A connection's client, and the connection's modification time it was made for.
+type Cached = (DateTime<Utc>, Arc<ScimClient>);
+
 pub struct ScimConnector {
     app: App,
     /// One client per connection (it holds the OAuth token), replaced when the connection changes.
-    clients: Mutex<HashMap<uuid::Uuid, (DateTime<Utc>, Arc<ScimClient>)>>,
+    clients: Mutex<HashMap<uuid::Uuid, Cached>>,
 }
 
 impl ScimConnector {
