@@ -84,6 +84,25 @@ enum Command {
         #[command(subcommand)]
         cmd: admin::PolicyCommand,
     },
+    /// Connections to the target systems Gatehouse provisions into (SCIM, LDAP, webhooks).
+    Connection {
+        #[command(flatten)]
+        api: admin::ApiArgs,
+        #[command(subcommand)]
+        cmd: admin::ConnectionCommand,
+    },
+    /// Compare who holds each governed role in the targets with the assignments that explain
+    /// it; with --fix re-apply missing grants and, for connections set to enforce, remove holders
+    /// nothing explains. Prints what was found; fails if a run fails.
+    Reconcile {
+        #[command(flatten)]
+        api: admin::ApiArgs,
+        /// One connection (default: every SCIM and LDAP connection)
+        #[arg(long)]
+        connection: Option<String>,
+        #[arg(long)]
+        fix: bool,
+    },
     /// Measure the request pipeline and the expiry sweep on a fresh database and print a table.
     Bench(bench::BenchArgs),
 }
@@ -233,6 +252,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Catalog { api, cmd } => return admin_exit(admin::run_catalog(&api, cmd).await),
         Command::Package { api, cmd } => return admin_exit(admin::run_package(&api, cmd).await),
         Command::Policy { api, cmd } => return admin_exit(admin::run_policy(&api, cmd).await),
+        Command::Connection { api, cmd } => return admin_exit(admin::run_connection(&api, cmd).await),
+        Command::Reconcile { api, connection, fix } => {
+            return admin_exit(admin::reconcile(&api, connection, fix).await)
+        }
         Command::Bench(args) => return bench::run(args).await,
         other => other,
     };
@@ -340,6 +363,8 @@ async fn main() -> anyhow::Result<()> {
         | Command::Catalog { .. }
         | Command::Package { .. }
         | Command::Policy { .. }
+        | Command::Connection { .. }
+        | Command::Reconcile { .. }
         | Command::Bench(_) => {
             unreachable!("handled above")
         }

@@ -268,21 +268,20 @@ impl Run<'_> {
                     ));
                 };
                 for m in group.members {
+                    let mut display_name = m.display.clone().unwrap_or_else(|| m.value.clone());
                     let user = match accounts.get(&m.value) {
                         Some(u) => Some(*u),
                         None => match client.get_user(&m.value).await.map_err(said)? {
-                            Some(su) => self
-                                .recognise(&mut conn, su.external_id.as_deref(), Some(&su.user_name))
-                                .await
-                                .map_err(db)?,
+                            Some(su) => {
+                                display_name = su.user_name.clone();
+                                self.recognise(&mut conn, su.external_id.as_deref(), Some(&su.user_name))
+                                    .await
+                                    .map_err(db)?
+                            }
                             None => None,
                         },
                     };
-                    out.push(Holder {
-                        display_name: m.display.unwrap_or_else(|| m.value.clone()),
-                        external_id: m.value,
-                        user_id: user,
-                    });
+                    out.push(Holder { display_name, external_id: m.value, user_id: user });
                 }
             }
             (Side::Scim(client), ORIGIN_SCIM_APPLICATION) => {

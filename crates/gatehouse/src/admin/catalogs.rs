@@ -44,6 +44,16 @@ pub enum CatalogCommand {
         #[arg(long, value_name = "GROUP_ID")]
         group: String,
     },
+    /// Add a resource from a connection: one of its groups (--group, a SCIM group id or an LDAP
+    /// group's DN), or without --group the connection itself (a SCIM application's accounts,
+    /// a webhook target's roles)
+    AddResource {
+        id: String,
+        #[arg(long, value_name = "CONNECTION_ID")]
+        connection: String,
+        #[arg(long, value_name = "ORIGIN_ID")]
+        group: Option<String>,
+    },
 }
 
 pub async fn run_catalog(api: &ApiArgs, cmd: CatalogCommand) -> Result<()> {
@@ -72,6 +82,9 @@ pub async fn run_catalog(api: &ApiArgs, cmd: CatalogCommand) -> Result<()> {
             client.delete(client.em(&[SET, &id])).await?;
             println!("deleted catalog {id}");
             Ok(())
+        }
+        CatalogCommand::AddResource { id, connection, group } => {
+            super::connections::add_resource(api, &id, &connection, group.as_deref()).await
         }
         CatalogCommand::AddGroup { id, group } => {
             let created = client.post(client.em(&["resourceRequests"]), &add_group_body(&id, &group)).await?;

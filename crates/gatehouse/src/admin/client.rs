@@ -79,6 +79,10 @@ impl ApiClient {
         self.send(Method::POST, url, Some(body)).await
     }
 
+    pub async fn patch(&self, url: Url, body: &Value) -> Result<Value> {
+        self.send(Method::PATCH, url, Some(serde_json::to_vec(body)?)).await
+    }
+
     pub async fn delete(&self, url: Url) -> Result<()> {
         self.send(Method::DELETE, url, None).await.map(drop)
     }

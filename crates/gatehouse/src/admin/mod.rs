@@ -4,6 +4,7 @@
 
 mod catalogs;
 mod client;
+mod connections;
 mod orgs;
 mod packages;
 mod policies;
@@ -15,6 +16,7 @@ use std::fmt;
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 
 pub use catalogs::{run_catalog, CatalogCommand};
+pub use connections::{reconcile, run_connection, ConnectionCommand};
 pub use orgs::{run_org, OrgCommand};
 pub use packages::{run_package, PackageCommand};
 pub use policies::{run_policy, PolicyCommand};
