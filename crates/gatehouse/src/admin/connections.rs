@@ -128,7 +128,7 @@ fn mode(enforce: bool) -> &'static str {
 }
 
 pub fn add_body(cmd: ConnectionCommand) -> Result<Value> {
-    Ok(match cmd {
+    let body = match cmd {
         ConnectionCommand::AddScim {
             name,
             base_url,
@@ -163,8 +163,8 @@ pub fn add_body(cmd: ConnectionCommand) -> Result<Value> {
                 "roles": roles, "signingSecret": secret(signing_secret)?}})
         }
         _ => bail!("not an add command"),
-    })
-    .map(without_nulls)
+    };
+    Ok(without_nulls(body))
 }
 
 /// The API refuses nothing for a `null`, but absent reads better in the audit log.
