@@ -43,7 +43,8 @@ impl App {
         }
         let now = self.now();
         let run = Reconciliation {
-            id: crate::new_id(),
+            // Time-ordered, so runs started within the same clock tick still list newest first.
+            id: Uuid::now_v7(),
             connection_id: connection,
             fix,
             scheduled,

@@ -167,8 +167,18 @@ table! { page_table, true,
     GET "/admin/catalogs/{id}" => admin::catalog::show, "adminCatalog", EntitlementRead, 200, "pages", "Administration: one catalog, with its resources, access packages, and roles and administrators";
     POST "/admin/catalogs/{id}/roles" => admin::catalog::add_role, "adminAddCatalogRole", CatalogWrite, 303, "pages", "Give someone a role in the catalog (form: email, role)";
     POST "/admin/catalogs/{id}/roles/remove" => admin::catalog::remove_role, "adminRemoveCatalogRole", CatalogWrite, 303, "pages", "Take a catalog role away (form: assignment)";
-    GET "/admin/catalogs/{id}/resources/add" => admin::catalog::add_resources_form, "adminAddResourcesForm", CatalogWrite, 200, "pages", "Pick directory groups to add to the catalog (?q= searches names)", query = admin::catalog::GroupSearch;
-    POST "/admin/catalogs/{id}/resources/add" => admin::catalog::add_resources, "adminAddResources", CatalogWrite, 303, "pages", "Add the ticked groups to the catalog, all or none (form: group…)";
+    GET "/admin/catalogs/{id}/resources/add" => admin::catalog_resources::add_resources_form, "adminAddResourcesForm", CatalogWrite, 200, "pages", "Pick resources to add to the catalog: directory groups, or a connection's groups and roles (?source= a connection, ?q= searches names)", query = admin::catalog_resources::GroupSearch;
+    POST "/admin/catalogs/{id}/resources/add" => admin::catalog_resources::add_resources, "adminAddResources", CatalogWrite, 303, "pages", "Add the ticked resources to the catalog, all or none (form: source, group…)";
+    GET "/admin/connections" => admin::connections::list, "adminConnections", EntitlementRead, 200, "pages", "Administration: the target systems Gatehouse provisions into, with their health and waiting jobs";
+    GET "/admin/connections/new" => admin::connection_form::new_form, "adminNewConnection", EntitlementWrite, 200, "pages", "Administration: register a connection (?kind=scim|ldap|webhook shows its form)", query = admin::connection_form::NewParams;
+    POST "/admin/connections/new" => admin::connection_form::create, "adminCreateConnection", EntitlementWrite, 303, "pages", "Register a connection (form; 303 to it, 200 with a generated signing secret shown once, 422 with messages next to their fields)";
+    GET "/admin/connections/{id}" => admin::connections::show, "adminConnection", EntitlementRead, 200, "pages", "Administration: one connection: settings, health, resources, reconciliation runs and their findings";
+    GET "/admin/connections/{id}/edit" => admin::connection_form::edit_form, "adminEditConnectionForm", EntitlementWrite, 200, "pages", "Administration: edit a connection (credentials never shown)";
+    POST "/admin/connections/{id}/edit" => admin::connection_form::edit, "adminEditConnection", EntitlementWrite, 303, "pages", "Save a connection (form; credentials left empty are kept)";
+    POST "/admin/connections/{id}/test" => admin::connections::test, "adminTestConnection", EntitlementWrite, 200, "pages", "Reach the target now (form)";
+    POST "/admin/connections/{id}/reconcile" => admin::connections::reconcile, "adminReconcileConnection", EntitlementWrite, 303, "pages", "Start a reconciliation (form: fix=yes to fix)";
+    POST "/admin/connections/{id}/mode" => admin::connections::mode, "adminConnectionMode", EntitlementWrite, 303, "pages", "Report or enforce unexplained holders (form: mode)";
+    POST "/admin/connections/{id}/delete" => admin::connections::delete, "adminDeleteConnection", EntitlementWrite, 303, "pages", "Delete a connection no resource lives in (form)";
     POST "/myaccess/approvals/{id}" => my_access::approvals::decide, "myAccessDecide", AuthenticatedWrite, 303, "pages", "Approve or deny (form: stage, decision, justification)";
 }
 

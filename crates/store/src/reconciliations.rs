@@ -68,7 +68,7 @@ pub async fn get(conn: &mut Tx, id: Uuid) -> Result<Option<Reconciliation>> {
 /// The connection's runs, newest first.
 pub async fn of_connection(conn: &mut Tx, connection: Uuid, limit: i64) -> Result<Vec<Reconciliation>> {
     let found = sqlx::query(
-        "SELECT * FROM reconciliations WHERE connection_id = $1 ORDER BY created_date_time DESC, id LIMIT $2",
+        "SELECT * FROM reconciliations WHERE connection_id = $1 ORDER BY created_date_time DESC, id DESC LIMIT $2",
     )
     .bind(connection.to_string())
     .bind(limit)
@@ -81,7 +81,7 @@ pub async fn of_connection(conn: &mut Tx, connection: Uuid, limit: i64) -> Resul
 pub async fn previous(conn: &mut Tx, connection: Uuid, before: Uuid) -> Result<Option<Reconciliation>> {
     let row = sqlx::query(
         "SELECT * FROM reconciliations WHERE connection_id = $1 AND id <> $2 AND state = 'succeeded'
-         ORDER BY created_date_time DESC LIMIT 1",
+         ORDER BY created_date_time DESC, id DESC LIMIT 1",
     )
     .bind(connection.to_string())
     .bind(before.to_string())

@@ -296,6 +296,17 @@ fn table() -> Vec<Row> {
         POST "/admin/accessPackages/{id}/policies/new" => admin_page(200);
         GET "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin_page(200);
         POST "/admin/accessPackages/{id}/policies/{policy_id}/edit" => admin_page(200);
+        // Connections: as the API's; the fixture's target does not answer, a test says so.
+        GET "/admin/connections" => [303, 403, 403, 403, 200, 403, 200, 200, 200, 200];
+        GET "/admin/connections/new" => admin_page(200);
+        POST "/admin/connections/new" => admin_page(422);
+        GET "/admin/connections/{id}" => [303, 403, 403, 403, 200, 403, 200, 200, 200, 200];
+        GET "/admin/connections/{id}/edit" => admin_page(200);
+        POST "/admin/connections/{id}/edit" => admin_page(422);
+        POST "/admin/connections/{id}/test" => admin_page(200);
+        POST "/admin/connections/{id}/reconcile" => admin_page(303);
+        POST "/admin/connections/{id}/mode" => admin_page(400);
+        POST "/admin/connections/{id}/delete" => admin_page(404);
         // Reports: anyone with an entitlement role (each sees their catalogs' assignments).
         GET "/admin/reports" => [303, 403, 403, 403, 200, 200, 200, 200, 200, 200];
         // The dashboard: tenant-wide counts, like the audit log.
@@ -567,8 +578,8 @@ fn fill(method: &Method, template: &str, f: &Fx) -> String {
         } else {
             f.group.clone()
         }
-    } else if template.starts_with("/v1.0/gatehouse/connections/") {
-        if deleting {
+    } else if template.starts_with("/v1.0/gatehouse/connections/") || template.starts_with("/admin/connections/") {
+        if deleting || template.ends_with("/delete") {
             missing.clone()
         } else {
             f.connection.clone()

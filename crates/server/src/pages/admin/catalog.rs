@@ -1,21 +1,20 @@
-//! One catalog (`/admin/catalogs/{id}`): its properties, its resources (with Add resources:
-//! directory groups picked from a search), its access packages, and its roles and
+//! One catalog (`/admin/catalogs/{id}`): its properties, its resources (Add resources is
+//! `catalog_resources`), its access packages, and its roles and
 //! administrators (owners, readers, access package managers, assignment managers). New
 //! catalog (`/admin/catalogs/new`) is one form. Buttons appear only for what the viewer may
 //! do in this catalog (`domain::authorization::can`), and the services check again.
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gatehouse_app::{AppError, ListQuery};
 use gatehouse_domain::authorization::{can, Action, Scope};
-use gatehouse_domain::catalog::{NewCatalog, NewResourceRequest};
+use gatehouse_domain::catalog::NewCatalog;
 use gatehouse_domain::enums::CatalogState;
 use gatehouse_domain::principal::CatalogRole;
 use gatehouse_domain::role_assignment::{definition_id, NewRoleAssignment};
 use gatehouse_store::catalogs::in_catalog;
-use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -249,120 +248,4 @@ pub async fn remove_role(State(s): State<AppState>, v: Viewer, Path(id): Path<St
     let assignment = f.get("assignment").unwrap_or("");
     s.app.delete_role_assignment(&v.actor(), assignment).await?;
     see_other(&format!("/admin/catalogs/{id}#roles"))
-}
-
-#[derive(Deserialize, schemars::JsonSchema)]
-pub struct GroupSearch {
-    /// Part of a group's name.
-    q: Option<String>,
-}
-
-pub struct GroupRow {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin/catalog_add_resources.html")]
-struct AddResourcesPage {
-    chrome: AdminChrome,
-    id: String,
-    name: String,
-    query: String,
-    groups: Vec<GroupRow>,
-    errors: Errors,
-}
-
-/// The directory groups matching `query` that are not yet resources of the catalog.
-pub async fn groups_not_in(s: &AppState, v: &Viewer, catalog: Uuid, query: &str) -> Result<Vec<GroupRow>, AppError> {
-    let actor = v.actor();
-    let present: Vec<String> = s
-        .app
-        .list_resources(&actor, catalog, ListQuery::EXPANDED)
-        .await?
-        .items
-        .into_iter()
-        .map(|r| r.origin_id)
-        .collect();
-    let search = Some(query).filter(|q| !q.is_empty());
-    let q = ListQuery { search, top: 50, ..ListQuery::EXPANDED };
-    let groups = s.app.list_groups(gatehouse_store::query::Where::new(), q).await?;
-    Ok(groups
-        .items
-        .into_iter()
-        .filter(|g| !present.contains(&g.id.to_string()))
-        .map(|g| GroupRow {
-            id: g.id.to_string(),
-            name: g.display_name,
-            description: g.description.unwrap_or_default(),
-        })
-        .collect())
-}
-
-async fn add_resources_page(
-    s: &AppState,
-    v: &Viewer,
-    id: Uuid,
-    query: String,
-    status: StatusCode,
-    errors: Errors,
-) -> PageResult {
-    let c = s.app.get_catalog(&v.actor(), id).await?;
-    managing(v, id)?;
-    let groups = groups_not_in(s, v, id, &query).await?;
-    let page = AddResourcesPage {
-        chrome: chrome(s, v, "catalogs").await?,
-        id: id.to_string(),
-        name: c.display_name,
-        query,
-        groups,
-        errors,
-    };
-    render(status, &page)
-}
-
-/// `GET /admin/catalogs/{id}/resources/add?q=`: pick groups to add.
-pub async fn add_resources_form(
-    State(s): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-    Query(q): Query<GroupSearch>,
-) -> PageResult {
-    let id = path_id(&id, "catalog")?;
-    let query = crate::pages::forms::search_text(q.q.as_deref());
-    add_resources_page(&s, &v, id, query, StatusCode::OK, Errors::default()).await
-}
-
-/// `POST /admin/catalogs/{id}/resources/add`: add the ticked groups, all or none.
-pub async fn add_resources(State(s): State<AppState>, v: Viewer, Path(id): Path<String>, body: Bytes) -> PageResult {
-    let id = path_id(&id, "catalog")?;
-    let f = FormData::parse(&body);
-    let query: String = f.get("q").unwrap_or("").chars().take(200).collect();
-    let groups: Vec<&str> = f.all("group");
-    let mut errors = Errors::default();
-    if groups.is_empty() {
-        errors.add("group", "Tick at least one group to add.");
-        return add_resources_page(&s, &v, id, query, INVALID, errors).await;
-    }
-    let requests = groups
-        .iter()
-        .map(|g| {
-            serde_json::from_value::<NewResourceRequest>(json!({"requestType": "adminAdd", "catalog": {"id": id},
-                "resource": {"originId": g, "originSystem": gatehouse_domain::catalog::ORIGIN_DIRECTORY_GROUP}}))
-            .expect("a well-formed resource request")
-        })
-        .collect();
-    match s.app.create_resource_requests(&v.actor(), requests).await {
-        Ok(_) => see_other(&format!("/admin/catalogs/{id}#resources")),
-        Err(AppError::Validation(e)) => {
-            errors.add("group", sentence(&e.message));
-            add_resources_page(&s, &v, id, query, INVALID, errors).await
-        }
-        Err(AppError::Conflict(m)) => {
-            errors.add("group", sentence(&m));
-            add_resources_page(&s, &v, id, query, INVALID, errors).await
-        }
-        Err(e) => Err(e.into()),
-    }
 }

@@ -5,8 +5,11 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod catalog_resources;
 pub mod catalogs;
 pub mod chart;
+pub mod connection_form;
+pub mod connections;
 pub mod dashboard;
 pub mod organization_new;
 pub mod organizations;
@@ -42,6 +45,7 @@ const SECTIONS: &[(&str, &str, &str, Permission)] = &[
     ("organizations", "/admin/connectedOrganizations", "Connected organizations", Permission::EntitlementRead),
     ("catalogs", "/admin/catalogs", "Catalogs", Permission::EntitlementRead),
     ("packages", "/admin/accessPackages", "Access packages", Permission::EntitlementRead),
+    ("connections", "/admin/connections", "Connections", Permission::EntitlementRead),
     ("reports", "/admin/reports", "Reports", Permission::EntitlementRead),
     ("settings", "/admin/settings", "Settings", Permission::EntitlementWrite),
     ("audit", "/admin/audit", "Audit log", Permission::TenantRead),

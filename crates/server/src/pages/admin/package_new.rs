@@ -423,7 +423,7 @@ async fn outside_choices(s: &AppState, v: &Viewer, d: &Draft, catalog: Uuid) -> 
         }
     }
     if !d.group_q.is_empty() {
-        for g in super::catalog::groups_not_in(s, v, catalog, &d.group_q).await? {
+        for g in super::catalog_resources::groups_not_in(s, v, catalog, &d.group_q).await? {
             if !out.iter().any(|o| o.id == g.id) {
                 out.push(ResourceChoice { id: g.id, name: g.name, roles: role_choices("") });
             }
