@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use gatehouse_domain::assignment::{end_date, Assignment};
 use gatehouse_domain::connected_organization::{ConnectedOrganization, IdentitySource, SponsorKind};
 use gatehouse_domain::connection::retry_delay;
+use gatehouse_domain::custom_extension::CalloutStage;
 use gatehouse_domain::directory::{email_domain, User};
 use gatehouse_domain::enums::{
     AssignmentState, ConnectedOrganizationState, ExternalUserState, RequestState, RequestType, UserType,
@@ -154,6 +155,7 @@ impl App {
                 }
                 Event::StageDecided { .. } => "assignmentRequest.stageDecided",
                 Event::Approved => {
+                    self.call_out(conn, request, CalloutStage::AssignmentRequestApproved).await?;
                     // Only worth a message when someone actually approved.
                     if !request.stages.is_empty() {
                         self.notify_requestor(
@@ -187,6 +189,8 @@ impl App {
                     "assignmentRequest.deliveryStarted"
                 }
                 Event::Delivered => {
+                    self.call_out(conn, request, CalloutStage::AssignmentRequestGranted).await?;
+                    self.call_out(conn, request, CalloutStage::AssignmentRequestRemoved).await?;
                     if matches!(request.request_type, RequestType::UserAdd | RequestType::AdminAdd) {
                         self.notify_requestor(
                             conn,
@@ -201,6 +205,20 @@ impl App {
                 Event::PartiallyDelivered => "assignmentRequest.partiallyDelivered",
                 Event::DeliveryFailed => "assignmentRequest.deliveryFailed",
                 Event::Canceled => "assignmentRequest.canceled",
+                Event::Held { stage, instance_id, extension_id } => {
+                    let callout = crate::callouts::Callout {
+                        extension_id: *extension_id,
+                        stage: *stage,
+                        request_id: Some(request.id),
+                        assignment_id: request.assignment_id,
+                        instance_id: *instance_id,
+                        waits: true,
+                    };
+                    self.queue_callout(conn, callout).await?;
+                    "assignmentRequest.waitingForCallback"
+                }
+                Event::Resumed { .. } => "assignmentRequest.resumed",
+                Event::CalloutTimedOut { .. } => "assignmentRequest.calloutTimedOut",
             };
             let before_summary = before.map(summary);
             let after_summary = summary(request);
@@ -485,7 +503,11 @@ impl App {
                 }
                 Err(error) => {
                     tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
-                    jobs::fail(&mut tx, job, error.message(), self.failure(job, error, now), now).await?
+                    let gave_up = jobs::fail(&mut tx, job, error.message(), self.failure(job, error, now), now).await?;
+                    if gave_up && job.kind == crate::callouts::CALLOUT {
+                        self.callout_failed(&mut tx, job, error.message()).await?;
+                    }
+                    gave_up
                 }
             };
             if let Some(c) = job.connection_id {
@@ -546,9 +568,7 @@ impl App {
         match error {
             JobError::Permanent(_) => jobs::Failure::Permanent,
             JobError::Outage(_) => jobs::Failure::Wait(now + retry_delay(job.attempts, jitter)),
-            JobError::Transient(_) if job.kind == PROVISION => {
-                jobs::Failure::Retry(now + retry_delay(job.attempts, jitter))
-            }
+            JobError::Transient(_) if job.kind != MAIL => jobs::Failure::Retry(now + retry_delay(job.attempts, jitter)),
             // Mail: 30 s, 1 min, 2 min, … capped at an hour.
             JobError::Transient(_) => {
                 jobs::Failure::Retry(now + chrono::Duration::seconds((30i64 << job.attempts.clamp(0, 7)).min(3600)))

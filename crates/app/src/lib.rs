@@ -3,12 +3,14 @@
 //! HTTP handlers, the CLI and (later) workers all call these; none of them talks SQL.
 
 pub mod auth;
+pub mod callouts;
 pub mod catalogs;
 pub mod client_token;
 pub mod clients;
 pub mod clock;
 pub mod connected_organizations;
 pub mod connections;
+pub mod custom_extensions;
 pub mod dashboard;
 pub mod delivery;
 pub mod directory;

@@ -3,6 +3,7 @@
 //! ended are blocked, then deleted, as the entitlement-management settings say.
 
 use chrono::Duration as Span;
+use gatehouse_domain::custom_extension::CalloutStage;
 use gatehouse_domain::enums::{ExternalUserLifecycleAction, RequestType, UserType};
 use gatehouse_domain::request::AssignmentRequest;
 use gatehouse_store::{access_packages, assignments, directory, requests, WriteTx};
@@ -79,6 +80,12 @@ impl App {
                 };
                 self.enqueue_mail(&mut tx, mail, a.request_id).await?;
                 assignments::set_reminders_sent(&mut tx, a.id, sent).await?;
+                let stage = if days == 1 {
+                    CalloutStage::AssignmentOneDayBeforeExpiration
+                } else {
+                    CalloutStage::AssignmentFourteenDaysBeforeExpiration
+                };
+                self.call_out_before_expiry(&mut tx, &a, stage).await?;
                 count += 1;
             }
             tx.commit().await?;

@@ -43,6 +43,38 @@ async fn check_references(conn: &mut Conn, policy: &AssignmentPolicy) -> Result<
             _ => {}
         }
     }
+    // Each stage's extension is one of this catalog's, of the kind that serves the stage.
+    for setting in &policy.custom_extension_stage_settings {
+        let target = "customExtensionStageSettings";
+        let stage = setting.stage.as_str();
+        let Some(stored) = gatehouse_store::custom_extensions::get(conn, setting.custom_extension_id).await? else {
+            return Err(ValidationError::new(
+                target,
+                format!("custom extension '{}' does not exist", setting.custom_extension_id),
+            )
+            .into());
+        };
+        let e = stored.extension;
+        if e.catalog_id != policy.catalog_id {
+            return Err(ValidationError::new(
+                target,
+                format!("custom extension '{}' belongs to another catalog", e.display_name),
+            )
+            .into());
+        }
+        if e.kind != setting.stage.kind() {
+            return Err(ValidationError::new(
+                target,
+                format!(
+                    "stage {stage} needs a {} extension; '{}' is a {}",
+                    setting.stage.kind().odata_type(),
+                    e.display_name,
+                    e.kind.odata_type()
+                ),
+            )
+            .into());
+        }
+    }
     Ok(())
 }
 

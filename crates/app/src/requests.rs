@@ -92,6 +92,30 @@ async fn external_subject(conn: &mut Conn, email: &str) -> Result<Subject> {
     Ok(Subject { user_id: None, kind: SubjectKind::External { domain, organization }, groups: vec![] })
 }
 
+impl App {
+    /// The approvers of each stage for a request that waited for a custom extension before
+    /// approval: resolved when the wait ends, as submission would have.
+    pub(crate) async fn approval_plan(
+        &self,
+        conn: &mut gatehouse_store::WriteTx,
+        policy: &AssignmentPolicy,
+        request: &AssignmentRequest,
+    ) -> Result<Vec<gatehouse_domain::approval::ResolvedStage>> {
+        let organization = match request.target_id {
+            Some(t) => directory::get_user(conn, t).await?.and_then(|u| u.connected_organization_id),
+            None => match request.target_email.as_deref().and_then(gatehouse_domain::directory::email_domain) {
+                Some(domain) => orgs::domain_owner(conn, domain, None).await?.map(|(id, _)| id),
+                None => None,
+            },
+        };
+        let dir = approver_directory(conn, policy, organization, request.target_id).await?;
+        let excluded: Vec<Uuid> = [request.target_id, request.requestor_id].into_iter().flatten().collect();
+        let update = matches!(request.request_type, RequestType::UserUpdate | RequestType::AdminUpdate);
+        approval::plan(&policy.request_approval_settings, update, &dir, &excluded)
+            .map_err(|e| AppError::Conflict(e.to_string()))
+    }
+}
+
 /// Load the people the policy's approver sets can refer to for this target.
 async fn approver_directory(
     conn: &mut Conn,
@@ -324,6 +348,7 @@ impl App {
                 request.justification = justification;
                 request.answers = answers;
                 request.schedule = schedule;
+                request.waits = self.waits_for(&mut tx, &policy).await?;
                 let mut ids = crate::new_id;
                 let events = request.submit(plan, &policy.request_approval_settings.stages, &mut ids, now);
                 (request, events)
@@ -432,6 +457,7 @@ impl App {
                 request.justification = justification;
                 request.answers = answers;
                 request.schedule = schedule;
+                request.waits = self.waits_for(&mut tx, &policy).await?;
                 let mut ids = crate::new_id;
                 let events = request.submit(plan, &policy.request_approval_settings.stages, &mut ids, now);
                 (request, events)
@@ -448,6 +474,12 @@ impl App {
         self.audit(&mut tx, actor, created("assignmentRequest.submit", "assignmentRequest", request.id, &summary))
             .await?;
         self.act_on(&mut tx, actor, &mut request, None, events).await?;
+        self.call_out(
+            &mut tx,
+            &mut request,
+            gatehouse_domain::custom_extension::CalloutStage::AssignmentRequestCreated,
+        )
+        .await?;
         requests::update(&mut tx, &request).await?;
         tx.commit().await?;
         self.wake_workers();

@@ -52,7 +52,7 @@ impl Target {
                     secret.as_ref().ok_or_else(|| TargetError::permanent("the webhook has no signing secret"))?;
                 let id = format!("ping_{}", uuid::Uuid::new_v4().simple());
                 let body = json!({"type": "gatehouse.ping"});
-                crate::webhook::post(http, grant_url, secret, &id, chrono::Utc::now().timestamp(), &body).await?;
+                crate::webhook::post(http, grant_url, secret, &id, chrono::Utc::now().timestamp(), &body, None).await?;
                 Ok("answered a signed ping".to_owned())
             }
         }

@@ -50,12 +50,16 @@ pub async fn post(
     id: &str,
     timestamp: i64,
     body: &Value,
+    timeout: Option<std::time::Duration>,
 ) -> Result<(), TargetError> {
     let key = key_of(secret)?;
     let bytes = serde_json::to_vec(body).expect("JSON serializes");
     let what = format!("the webhook at {url}");
-    let resp = http
-        .post(url)
+    let mut req = http.post(url);
+    if let Some(t) = timeout {
+        req = req.timeout(t);
+    }
+    let resp = req
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("webhook-id", id)
         .header("webhook-timestamp", timestamp.to_string())

@@ -19,6 +19,14 @@ pub fn strip_echo(value: &mut Value) {
     }
 }
 
+/// As [`strip_echo`], keeping `@odata.type`: for bodies whose type says what they are (a
+/// custom extension's subtype).
+pub fn strip_echo_keeping_type(value: &mut Value) {
+    if let Value::Object(map) = value {
+        map.retain(|k, _| !READ_ONLY.contains(&k.as_str()) && (k == "@odata.type" || !k.starts_with("@odata.")));
+    }
+}
+
 /// Deserializer for `Option<Option<T>>`: absent → `None`, `null` → `Some(None)`.
 pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where

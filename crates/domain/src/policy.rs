@@ -229,7 +229,7 @@ pub struct PolicyInput {
     #[schemars(required)]
     pub access_package: Option<EntityRef>,
     pub catalog: Option<EntityRef>,
-    pub custom_extension_stage_settings: Option<Vec<Value>>,
+    pub custom_extension_stage_settings: Option<Vec<crate::custom_extension::StageSettingInput>>,
 }
 
 impl PolicyInput {
@@ -260,6 +260,10 @@ pub struct AssignmentPolicy {
     /// A navigation in Graph: emitted only with `$expand=questions`.
     #[serde(skip_serializing, default)]
     pub questions: Vec<Question>,
+    /// A navigation in Graph: emitted with `$expand=customExtensionStageSettings`.
+    #[serde(skip_serializing, default)]
+    #[schemars(skip)]
+    pub custom_extension_stage_settings: Vec<crate::custom_extension::StageSetting>,
     pub created_date_time: DateTime<Utc>,
     pub modified_date_time: DateTime<Utc>,
 }
@@ -277,9 +281,6 @@ pub struct PolicyContext<'a> {
 
 impl AssignmentPolicy {
     pub fn build(input: PolicyInput, ctx: PolicyContext<'_>) -> Result<Self, ValidationError> {
-        if input.custom_extension_stage_settings.as_ref().is_some_and(|v| !v.is_empty()) {
-            return invalid("customExtensionStageSettings", "custom extensions are not supported");
-        }
         let scope = input.allowed_target_scope.unwrap_or(AllowedTargetScope::NotSpecified);
         validate_scope(scope, input.specific_allowed_targets.as_deref().unwrap_or_default())?;
         let expiration = input.expiration.unwrap_or_else(ExpirationPattern::never);
@@ -340,6 +341,10 @@ impl AssignmentPolicy {
             review_settings: input.review_settings,
             notification_settings: input.notification_settings.unwrap_or_default(),
             questions,
+            custom_extension_stage_settings: crate::custom_extension::stage_settings(
+                input.custom_extension_stage_settings.unwrap_or_default(),
+                ctx.new_id,
+            )?,
             created_date_time: ctx.existing.map_or(ctx.now, |p| p.created_date_time),
             modified_date_time: ctx.now,
         })

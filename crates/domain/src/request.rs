@@ -16,8 +16,10 @@ use uuid::Uuid;
 
 use crate::answers::Answer;
 use crate::approval::ResolvedStage;
+use crate::custom_extension::CalloutStage;
 use crate::enums::{RequestState, RequestType};
 use crate::policy::{ApprovalStage, ExpirationPattern};
+use crate::request_hold::{CalloutInstance, Hold, Waits};
 
 /// How long after completion a failed delivery may be reprocessed (Graph: 14 days).
 pub const REPROCESS_WINDOW_DAYS: i64 = 14;
@@ -118,6 +120,15 @@ pub struct AssignmentRequest {
     pub completed_date_time: Option<DateTime<Utc>>,
     /// Why delivery failed, for admins.
     pub failure: Option<String>,
+    /// Custom extensions the request will wait for (from its policy), taken as reached.
+    #[serde(default, skip_serializing_if = "Waits::is_empty")]
+    pub waits: Waits,
+    /// Waiting for a custom extension's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
+    /// The custom extensions called for this request (`customExtensionCalloutInstances`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callouts: Vec<CalloutInstance>,
 }
 
 /// What a transition did; the caller audits each and acts on some (mail, delivery).
@@ -149,11 +160,27 @@ pub enum Event {
     PartiallyDelivered,
     DeliveryFailed,
     Canceled,
+    /// Waiting for a custom extension's answer: call it out.
+    Held {
+        stage: CalloutStage,
+        instance_id: Uuid,
+        extension_id: Uuid,
+    },
+    /// The extension answered.
+    Resumed {
+        stage: CalloutStage,
+    },
+    /// The extension did not answer in time (a denial follows).
+    CalloutTimedOut {
+        stage: CalloutStage,
+    },
 }
 
 /// A transition the request's state does not allow, or a decision that is not the caller's to make.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
+    #[error("the request is not waiting for custom extension instance '{0}'")]
+    NotWaiting(Uuid),
     #[error("the request is {0}; only requests awaiting approval can be decided")]
     NotPendingApproval(RequestState),
     #[error("approval stage '{0}' does not belong to this request")]
@@ -217,6 +244,9 @@ impl AssignmentRequest {
             created_date_time: now,
             completed_date_time: None,
             failure: None,
+            waits: Waits::default(),
+            hold: None,
+            callouts: Vec::new(),
         }
     }
 
@@ -245,6 +275,9 @@ impl AssignmentRequest {
 
     /// Graph's finer-grained `status` text.
     pub fn status(&self) -> &'static str {
+        if self.hold.is_some() && self.is_open() {
+            return "WaitingForCallback";
+        }
         match self.state {
             RequestState::Submitted => "Accepted",
             RequestState::PendingApproval if self.current_stage().is_some_and(|s| self.stages[s].escalated) => {
@@ -314,6 +347,9 @@ impl AssignmentRequest {
 
     /// The next moment [`AssignmentRequest::tick`] has work: escalation, automatic denial or a scheduled start.
     pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        if let Some(h) = &self.hold {
+            return Some(h.until);
+        }
         match self.state {
             RequestState::PendingApproval => {
                 let s = &self.stages[self.current_stage()?];
@@ -334,6 +370,9 @@ impl AssignmentRequest {
         now: DateTime<Utc>,
     ) -> Vec<Event> {
         debug_assert_eq!(self.state, RequestState::Submitted);
+        if let Some(held) = self.hold_at(CalloutStage::AssignmentRequestCreated, now) {
+            return vec![held];
+        }
         self.stages = plan
             .into_iter()
             .zip(stages)
@@ -368,7 +407,10 @@ impl AssignmentRequest {
         Event::StageStarted { stage: i, approvers: stage.approvers.clone() }
     }
 
-    fn after_approval(&mut self, now: DateTime<Utc>) -> Vec<Event> {
+    pub(crate) fn after_approval(&mut self, now: DateTime<Utc>) -> Vec<Event> {
+        if let Some(held) = self.hold_at(CalloutStage::AssignmentRequestApproved, now) {
+            return vec![held];
+        }
         match self.schedule.start_date_time {
             Some(start) if start > now => {
                 self.state = RequestState::Scheduled;
@@ -381,7 +423,7 @@ impl AssignmentRequest {
         }
     }
 
-    fn deny(&mut self, automatic: bool, now: DateTime<Utc>) -> Event {
+    pub(crate) fn deny(&mut self, automatic: bool, now: DateTime<Utc>) -> Event {
         self.state = RequestState::Denied;
         self.completed_date_time = Some(now);
         for s in &mut self.stages {
@@ -441,6 +483,9 @@ impl AssignmentRequest {
 
     /// Let time pass: escalate, deny automatically, or start a scheduled delivery.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Event> {
+        if self.hold.is_some() {
+            return self.hold_timed_out(now).unwrap_or_default();
+        }
         match self.state {
             RequestState::PendingApproval => {
                 let Some(i) = self.current_stage() else { return Vec::new() };
@@ -475,6 +520,7 @@ impl AssignmentRequest {
         }
         self.state = RequestState::Canceled;
         self.completed_date_time = Some(now);
+        self.hold = None;
         for s in &mut self.stages {
             if matches!(s.status, StageStatus::Initializing | StageStatus::InProgress) {
                 s.status = StageStatus::Expired;

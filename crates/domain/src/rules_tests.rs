@@ -145,10 +145,17 @@ fn reviews_need_reviewers_and_a_schedule() {
 }
 
 #[test]
-fn custom_extensions_are_refused_rather_than_ignored() {
+fn custom_extension_stage_settings_name_a_stage_and_an_extension() {
     let e = policy(with(base(), "customExtensionStageSettings", json!([{"stage": "assignmentRequestCreated"}])))
         .unwrap_err();
-    assert!(e.contains("custom extensions are not supported"));
+    assert!(e.contains("needs customExtension"), "{e}");
+    let e = policy(with(
+        base(),
+        "customExtensionStageSettings",
+        json!([{"stage": "later", "customExtension": {"id": Uuid::nil()}}]),
+    ))
+    .unwrap_err();
+    assert!(e.contains("unknown stage"), "{e}");
 }
 
 #[test]

@@ -17,10 +17,30 @@ use crate::request_id::RequestIds;
 /// A JSON body deserialized strictly; echoed read-only properties are dropped first.
 pub struct Body<T>(pub T);
 
+/// As [`Body`], for polymorphic entities whose top-level `@odata.type` is part of the input.
+pub struct TypedBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for TypedBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = json_bytes(req, state).await?;
+        parse_with(&bytes, gatehouse_domain::input::strip_echo_keeping_type).map(TypedBody)
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = json_bytes(req, state).await?;
+        parse_body(&bytes).map(Body)
+    }
+}
+
+/// The body's bytes, when it says it is JSON.
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    {
         let json_type = req
             .headers()
             .get(CONTENT_TYPE)
@@ -40,11 +60,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 "the request body must be JSON with Content-Type: application/json",
             ));
         }
-        parse_body(&bytes).map(Body)
+        Ok(bytes)
     }
 }
 
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    parse_with(bytes, gatehouse_domain::input::strip_echo)
+}
+
+fn parse_with<T: DeserializeOwned>(bytes: &[u8], strip: fn(&mut serde_json::Value)) -> ApiResult<T> {
     let mut value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
     if !value.is_object() {
@@ -54,7 +78,7 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         // PostgreSQL cannot store NUL in text; refuse it on every backend alike.
         return Err(ApiError::bad_request("strings in the request body must not contain NUL characters"));
     }
-    gatehouse_domain::input::strip_echo(&mut value);
+    strip(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

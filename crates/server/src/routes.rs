@@ -12,8 +12,8 @@ use gatehouse_domain::principal::Permission;
 
 use crate::api::wire;
 use crate::api::{
-    approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, connections, directory, ops,
-    packages, policies, requests, role_assignments, settings,
+    approvals, assignments, audit, catalogs, clients, connected_organizations as orgs, connections, custom_extensions,
+    directory, ops, packages, policies, requests, role_assignments, settings,
 };
 use crate::extract::ReferenceBody;
 use crate::pages::{self, admin, my_access};
@@ -308,6 +308,13 @@ table! { api_table, false,
     POST "/v1.0/roleManagement/entitlementManagement/roleAssignments" => role_assignments::create, "createEntitlementRoleAssignment", CatalogWrite, 201, "roleAssignments", "Assign a catalog role (roleDefinitionId, principalId, appScopeId /AccessPackageCatalog/{id}): administrators and the catalog's owners", body = D::role_assignment::NewRoleAssignment, one = D::role_assignment::RoleAssignment;
     GET "/v1.0/roleManagement/entitlementManagement/roleAssignments/{id}" => role_assignments::get, "getEntitlementRoleAssignment", EntitlementRead, 200, "roleAssignments", "Get a catalog role assignment", one = D::role_assignment::RoleAssignment;
     DELETE "/v1.0/roleManagement/entitlementManagement/roleAssignments/{id}" => role_assignments::delete, "deleteEntitlementRoleAssignment", CatalogWrite, 204, "roleAssignments", "Remove a catalog role assignment: administrators and the catalog's owners";
+
+    GET em!("/catalogs/{id}/customWorkflowExtensions") => custom_extensions::list, "listCustomWorkflowExtensions", EntitlementRead, 200, "catalogs", "The catalog's custom extensions (endpoints called at stages of requests and assignments)", many = wire::CustomExtensionOut;
+    POST em!("/catalogs/{id}/customWorkflowExtensions") => custom_extensions::create, "createCustomWorkflowExtension", CatalogWrite, 201, "catalogs", "Add a custom extension: #microsoft.graph.httpRequestEndpoint {targetUrl}, signed with Standard Webhooks (#gatehouse.webhookSignatureAuthentication; a secret left out is made and shown once)", body = D::custom_extension::CustomExtensionInput, one = wire::CustomExtensionOut;
+    GET em!("/catalogs/{id}/customWorkflowExtensions/{extension_id}") => custom_extensions::get, "getCustomWorkflowExtension", EntitlementRead, 200, "catalogs", "Get a custom extension (its secret never shown)", one = wire::CustomExtensionOut;
+    PUT em!("/catalogs/{id}/customWorkflowExtensions/{extension_id}") => custom_extensions::replace, "replaceCustomWorkflowExtension", CatalogWrite, 200, "catalogs", "Replace a custom extension (a signing secret left out is kept)", body = D::custom_extension::CustomExtensionInput, one = wire::CustomExtensionOut;
+    DELETE em!("/catalogs/{id}/customWorkflowExtensions/{extension_id}") => custom_extensions::delete, "deleteCustomWorkflowExtension", CatalogWrite, 204, "catalogs", "Remove a custom extension (409 while a policy names it)";
+    POST em!("/assignmentRequests/{id}/resume") => custom_extensions::resume, "resumeAssignmentRequest", CatalogWrite, 204, "assignmentRequests", "A custom extension's answer to a request waiting for it: go on, or deny (data.state = denied)", body = D::request_hold::ResumeBody;
 
     GET "/v1.0/gatehouse/connections" => connections::list, "listConnections", EntitlementRead, 200, "connections", "The target systems Gatehouse provisions into (administrators, and catalog owners choosing resources); credentials never shown", many = D::connection::ConnectionView<'static>;
     POST "/v1.0/gatehouse/connections" => connections::create, "createConnection", EntitlementWrite, 201, "connections", "Register a SCIM application, LDAP directory or webhook target (kind and its settings; credentials write-only); the target is checked at once and a failure is recorded on the connection", body = D::connection::NewConnection, one = wire::ConnectionCreated<'static>;

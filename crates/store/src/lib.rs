@@ -13,6 +13,7 @@ pub mod catalogs;
 pub mod clients;
 pub mod connected_organizations;
 pub mod connections;
+pub mod custom_extensions;
 pub mod dashboard;
 pub mod directory;
 pub mod jobs;

@@ -39,6 +39,9 @@ struct Body {
     #[serde(flatten)]
     policy: serde_json::Value,
     questions: Vec<Question>,
+    /// Also a navigation; absent from policies stored before custom extensions.
+    #[serde(default)]
+    custom_extension_stage_settings: Vec<gatehouse_domain::custom_extension::StageSetting>,
 }
 
 pub fn from_row(row: &AnyRow) -> Result<AssignmentPolicy> {
@@ -48,11 +51,16 @@ pub fn from_row(row: &AnyRow) -> Result<AssignmentPolicy> {
     p.access_package_id = rows::uuid(row, "access_package_id")?;
     p.catalog_id = rows::uuid(row, "catalog_id")?;
     p.questions = body.questions;
+    p.custom_extension_stage_settings = body.custom_extension_stage_settings;
     Ok(p)
 }
 
 fn body(p: &AssignmentPolicy) -> String {
-    rows::to_json(&Body { policy: serde_json::to_value(p).expect("policy serializes"), questions: p.questions.clone() })
+    rows::to_json(&Body {
+        policy: serde_json::to_value(p).expect("policy serializes"),
+        questions: p.questions.clone(),
+        custom_extension_stage_settings: p.custom_extension_stage_settings.clone(),
+    })
 }
 
 /// Keep `assignment_policy_targets` in step with the policy's specific targets.

@@ -159,6 +159,14 @@ fn table() -> Vec<Row> {
         GET em!("/catalogs/{id}/resourceRoles") => A_READ;
         GET em!("/catalogs/{id}/resourceScopes") => A_READ;
 
+        GET em!("/catalogs/{id}/customWorkflowExtensions") => A_READ;
+        POST em!("/catalogs/{id}/customWorkflowExtensions") => admins(201), |_, r| json!({"@odata.type": "#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension",
+            "displayName": format!("Matrix {r}"), "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint", "targetUrl": "https://hooks.example/matrix"}});
+        GET em!("/catalogs/{id}/customWorkflowExtensions/{extension_id}") => A_READ;
+        PUT em!("/catalogs/{id}/customWorkflowExtensions/{extension_id}") => admins(200), |_, _| json!({"@odata.type": "#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension",
+            "displayName": "Matrix check", "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint", "targetUrl": "https://hooks.example/check"}});
+        DELETE em!("/catalogs/{id}/customWorkflowExtensions/{extension_id}") => admins(404);
+
         GET em!("/resourceRequests") => EM_READ;
         POST em!("/resourceRequests") => admins(409), |f, _| json!({"requestType": "adminAdd", "catalog": {"id": f.catalog},
             "resource": {"originId": f.group, "originSystem": "AadGroup"}});
@@ -195,6 +203,9 @@ fn table() -> Vec<Row> {
         DELETE em!("/assignmentRequests/{id}") => admins(409);
         POST em!("/assignmentRequests/{id}/cancel") => [401, 404, 404, 404, 404, 403, 404, 409, 409, 403];
         POST em!("/assignmentRequests/{id}/reprocess") => admins(409);
+        // Ana's request waits for nothing: those who may answer for the catalog hear so (409).
+        POST em!("/assignmentRequests/{id}/resume") => [401, 403, 403, 403, 404, 404, 404, 409, 409, 403],
+            |_, _| json!({"data": {"customExtensionStageInstanceId": Uuid::new_v4()}});
 
         GET em!("/accessPackageAssignmentApprovals/filterByCurrentUser(on='approver')") => SELF;
         GET em!("/accessPackageAssignmentApprovals/{id}") => A_PRIVATE;
@@ -372,6 +383,7 @@ struct Fx {
     reader_assignment: String,
     connection: String,
     reconciliation: String,
+    extension: String,
     /// One spare member per role, to be assigned catalog roles.
     spare: Vec<String>,
     /// Ids of catalog A's objects: outsiders must never see them.
@@ -494,8 +506,15 @@ async fn fixture(s: &TestServer) -> Fx {
         .expect(201);
     let connection = id(&connection);
     let run = s.post(&format!("/v1.0/gatehouse/connections/{connection}/reconcile"), json!({})).await.expect(202);
+    let extension = s
+        .post(&format!("{EM}/catalogs/{}/customWorkflowExtensions", w.catalog), json!({"@odata.type": "#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension",
+            "displayName": "Matrix SoD", "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint", "targetUrl": "https://hooks.example/sod"}}))
+        .await
+        .expect(201);
+    let extension = id(&extension);
     let policy_id = id(&policy);
     Fx {
+        extension,
         connection,
         reconciliation: id(&run),
         tokens,
@@ -603,6 +622,7 @@ fn fill(method: &Method, template: &str, f: &Fx) -> String {
         .replace("{resource_id}", &f.resource)
         .replace("{role_scope_id}", &role_scope)
         .replace("{stage_id}", &f.stage)
+        .replace("{extension_id}", if deleting { &missing } else { &f.extension })
         .replace("{policy_id}", &f.policy)
         .replace("{user_id}", &missing)
         .replace("{other_id}", &missing)

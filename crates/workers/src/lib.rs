@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as Span, Utc};
 use futures::StreamExt;
+use gatehouse_app::callouts::{Callout, CALLOUT};
 use gatehouse_app::delivery::{Grant, JobError, Mail, MAIL, PROVISION, RECONCILE};
 use gatehouse_app::App;
 use gatehouse_domain::connection::Connection;
@@ -184,7 +185,7 @@ impl Workers {
                     Ok(grant) => provisioning.push((job, grant)),
                     Err(e) => outcomes.push((job, Err(JobError::Permanent(format!("bad provisioning job: {e}"))))),
                 },
-                MAIL => mail.push(job),
+                MAIL | CALLOUT => mail.push(job),
                 RECONCILE => reconciliations.push(job),
                 other => {
                     let error = format!("unknown job kind '{other}'");
@@ -197,9 +198,10 @@ impl Workers {
             let outcome = reconcile::run(&self.app, &self.connectors, &job).await;
             outcomes.push((job, outcome));
         }
+        // Mail and custom-extension calls go out a few at a time.
         let sent: Vec<_> = futures::stream::iter(mail)
             .map(|job| async move {
-                let outcome = self.mail(&job).await;
+                let outcome = if job.kind == CALLOUT { self.call_out(&job).await } else { self.mail(&job).await };
                 (job, outcome)
             })
             .buffer_unordered(MAIL_CONCURRENCY)
@@ -293,6 +295,39 @@ impl Workers {
         )
         .await
         .map_err(|e| e.to_string())
+    }
+
+    /// Call a custom extension: the message as things are now, signed as a webhook (the job's
+    /// id is its `webhook-id`, the same on every retry).
+    async fn call_out(&self, job: &Job) -> Result<(), JobError> {
+        let callout: Callout = serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobError::Permanent(format!("bad callout job: {e}")))?;
+        let (extension, message) = match self.app.callout_message(&callout).await {
+            Ok(m) => m,
+            Err(gatehouse_app::AppError::NotFound(m)) => return Err(JobError::Permanent(m)),
+            Err(e) => return Err(JobError::Transient(e.to_string())),
+        };
+        let secret = extension.signing_secret.ok_or_else(|| {
+            JobError::Permanent(format!("custom extension '{}' has no signing secret", extension.display_name))
+        })?;
+        let timeout = Duration::from_millis(u64::try_from(extension.timeout_ms).unwrap_or(10_000));
+        let id = format!("msg_{}", job.id.simple());
+        let now = chrono::Utc::now().timestamp();
+        gatehouse_connectors::webhook::post(
+            &self.app.http,
+            &extension.target_url,
+            &secret,
+            &id,
+            now,
+            &message,
+            Some(timeout),
+        )
+        .await
+        .map_err(|e| match connectors::job_error(e) {
+            // An endpoint that is out is not a connection's outage: retries count.
+            JobError::Outage(m) => JobError::Transient(m),
+            other => other,
+        })
     }
 
     async fn mail(&self, job: &Job) -> Result<(), JobError> {

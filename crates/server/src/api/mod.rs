@@ -7,6 +7,7 @@ pub mod catalogs;
 pub mod clients;
 pub mod connected_organizations;
 pub mod connections;
+pub mod custom_extensions;
 pub mod directory;
 pub mod ops;
 pub mod packages;

@@ -17,7 +17,7 @@ use crate::odata::{self, check_expand, expands, list_query, Ctx};
 use crate::state::AppState;
 
 const SET: &str = "identityGovernance/entitlementManagement/assignmentPolicies";
-const NAVS: &[&str] = &["accessPackage", "catalog", "questions"];
+const NAVS: &[&str] = &["accessPackage", "catalog", "questions", "customExtensionStageSettings"];
 
 /// A policy; questions are a navigation, emitted when expanded.
 pub fn render_policy(p: &AssignmentPolicy, expand: &[ExpandItem]) -> Value {
@@ -35,6 +35,23 @@ async fn render(s: &AppState, a: &Actor, ctx: &Ctx, p: AssignmentPolicy, expand:
     }
     if expands(expand, "catalog").is_some() {
         v["catalog"] = odata::to_value(&s.app.get_catalog(a, p.catalog_id).await?);
+    }
+    if let Some(e) = expands(expand, "customExtensionStageSettings") {
+        check_expand(&e.expand, &["customExtension"], "customExtensionStageSetting")?;
+        let full = expands(&e.expand, "customExtension").is_some();
+        let mut settings = Vec::new();
+        for st in &p.custom_extension_stage_settings {
+            let ext = s.app.get_custom_extension(a, p.catalog_id, st.custom_extension_id).await.ok();
+            let custom_extension = match (&ext, full) {
+                (Some(x), true) => x.to_graph(),
+                (Some(x), false) => serde_json::json!({"@odata.type": x.kind.odata_type(), "id": x.id}),
+                (None, _) => serde_json::json!({"id": st.custom_extension_id}),
+            };
+            settings.push(
+                serde_json::json!({"id": st.id, "stage": st.stage.as_str(), "customExtension": custom_extension}),
+            );
+        }
+        v["customExtensionStageSettings"] = Value::Array(settings);
     }
     Ok(v)
 }

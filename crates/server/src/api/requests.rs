@@ -81,7 +81,7 @@ impl<'a> RequestRenderer<'a> {
                 recurrence: None,
             },
             answers,
-            custom_extension_callout_instances: Vec::new(),
+            custom_extension_callout_instances: r.callouts.iter().map(odata::to_value).collect(),
             failure_reason: r.failure.clone(),
         });
         let s = self.s;

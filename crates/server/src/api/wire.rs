@@ -376,3 +376,25 @@ pub struct ReconciliationWithFindings {
     pub reconciliation: gatehouse_domain::reconcile::Reconciliation,
     pub findings: Vec<gatehouse_domain::reconcile::Finding>,
 }
+
+/// Graph `customCalloutExtension` as Gatehouse emits it (`CustomExtension::to_graph`).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "customCalloutExtension")]
+pub struct CustomExtensionOut {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: String,
+    pub id: Uuid,
+    pub display_name: String,
+    pub description: Option<String>,
+    /// `#microsoft.graph.httpRequestEndpoint` with `targetUrl`.
+    pub endpoint_configuration: Value,
+    /// `#gatehouse.webhookSignatureAuthentication`; `signingSecret` only in the answer that made it.
+    pub authentication_configuration: Value,
+    pub client_configuration: Value,
+    pub callback_configuration: Option<Value>,
+    pub created_by: Option<String>,
+    pub created_date_time: DateTime<Utc>,
+    pub last_modified_by: Option<String>,
+    pub last_modified_date_time: DateTime<Utc>,
+}

@@ -70,9 +70,17 @@ impl WebhookConnector {
                 // The signature's time is the wall clock: receivers compare it with theirs.
                 let now = chrono::Utc::now().timestamp();
                 let id = format!("msg_{}", id.simple());
-                gatehouse_connectors::webhook::post(&self.app.http, url, secret, &id, now, &message(grant, person))
-                    .await
-                    .map_err(job_error)
+                gatehouse_connectors::webhook::post(
+                    &self.app.http,
+                    url,
+                    secret,
+                    &id,
+                    now,
+                    &message(grant, person),
+                    None,
+                )
+                .await
+                .map_err(job_error)
             }
         })
         .await
