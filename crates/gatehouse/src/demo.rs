@@ -30,7 +30,8 @@ fn body<T: serde::de::DeserializeOwned>(v: Value) -> anyhow::Result<T> {
     serde_json::from_value(v).context("demo seed body")
 }
 
-pub async fn seed(app: &App) -> anyhow::Result<Demo> {
+/// Seed the demo; `team_site` is the webhook target's base URL and `secret` its signing secret.
+pub async fn seed(app: &App, team_site: &str, secret: &str) -> anyhow::Result<Demo> {
     let (admin, admin_token) = app.bootstrap().await?.context("the demo needs a fresh database")?;
     let admin_link = app.create_bootstrap_link(admin.id).await?;
     let actor = Actor::system();
@@ -99,6 +100,35 @@ pub async fn seed(app: &App) -> anyhow::Result<Demo> {
         &actor,
         package.id,
         body(json!({"role": {"originId": format!("Member_{}", group.id), "originSystem": "AadGroup"}}))?,
+    )
+    .await?;
+    // The team site is a webhook target: Project Tango also grants its Member role there.
+    let (site, _) = app
+        .create_connection(
+            &actor,
+            body(json!({"displayName": "Project Tango team site", "kind": "webhook",
+                        "description": "The partner team's site; Gatehouse asks it to add and remove members",
+                        "webhook": {"grantUrl": format!("{team_site}/grant"), "revokeUrl": format!("{team_site}/revoke"),
+                                    "roles": ["Visitor", "Member"], "signingSecret": secret}}))?,
+        )
+        .await?;
+    app.create_resource_request(
+        &actor,
+        body(json!({"requestType": "adminAdd", "catalog": {"id": catalog.id},
+                    "resource": {"originSystem": "Webhook", "environment": {"id": site.id}}}))?,
+    )
+    .await?;
+    let site_resource = app
+        .list_resources(&actor, catalog.id, gatehouse_app::ListQuery::EXPANDED)
+        .await?
+        .items
+        .into_iter()
+        .find(|r| r.connection_id == Some(site.id))
+        .context("the team site is a resource")?;
+    app.add_role_scope(
+        &actor,
+        package.id,
+        body(json!({"role": {"originId": "Member", "originSystem": "Webhook", "resource": {"id": site_resource.id}}}))?,
     )
     .await?;
     let sponsors = json!([{"@odata.type": "#microsoft.graph.externalSponsors"},
@@ -255,7 +285,10 @@ Gatehouse demo is running at {base}
   Host organization   Contoso (you are its administrator)
   Connected org       Fabrikam  (fabrikam.example; sponsors: Alex Wilber, internal; Ana Silva, external)
   Catalog             Partner extranet  (enabled, open to external users)
-  Access packages     Project Tango  (hidden: reachable only by its link; a sponsor approves; 90 days)
+  Connection          Project Tango team site: a webhook target inside this demo that prints
+                      each signed call it gets ([Tango team site] lines below)
+  Access packages     Project Tango  (hidden: reachable only by its link; a sponsor approves; 90 days;
+                                      grants Cross-Org Team and Member on the team site)
                       Tango wiki     (listed in My Access; no approval; 30 days)
   Waiting             Sam Rivera of Fabrikam has asked for Project Tango; Ana can approve it
 
@@ -272,12 +305,16 @@ printed in this log ("Your sign-in code is ...").
     ana@fabrikam.example. Pat's request (and Sam's) wait there: approve Pat's with a reason.
   Window 1: Pat's request turns Delivered; My access shows Project Tango until its end date,
     with Extend and Remove. Tango wiki is under Access packages; Project Tango never is.
+    This log shows the team site receiving the signed grant ("[Tango team site] grant: role
+    Member for Pat Partner"); Remove sends the revoke.
   Administrator, in a browser (one use, {minutes} minutes): {base}/signin/link?code={admin_link}
     then {base}/admin, the admin portal: the dashboard; Connected organizations (search by name
     or domain; Add connected organization walks Basics, Directory + domain, Sponsors, Review +
     create); Catalogs (New catalog, Add resources, roles); Access packages (New access package:
     the seeds' six tabs; a package's overview with Hidden and the My Access link to copy);
-    Reports (who holds what, and why); Settings; the Audit log with its chain verified.
+    Reports (who holds what, and why); Connections (the team site: health, waiting jobs;
+    register a SCIM application or an LDAP directory and add its groups to the catalog);
+    Settings; the Audit log with its chain verified.
 
   Ids                 organization {org}, catalog {catalog}
                       group {group}, packages {package} (Tango), {wiki} (wiki), policy {policy}

@@ -5,6 +5,7 @@ mod admin;
 mod bench;
 mod config;
 mod demo;
+mod demo_receiver;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -282,8 +283,10 @@ async fn main() -> anyhow::Result<()> {
             demo::prepare_dir(&data_dir)?;
             config.data_dir = data_dir;
             config.database_url = None;
-            let app = open(&config).await?;
-            let seeded = demo::seed(&app).await?;
+            let app = open(&config).await?.with_sealer(config.sealer()?);
+            let secret = gatehouse_connectors::webhook::generate_secret();
+            let team_site = demo_receiver::start(&secret).await?;
+            let seeded = demo::seed(&app, &team_site, &secret).await?;
             println!("{}", demo::banner(&seeded, &config.public_url()));
             run_server(app, &config).await
         }
