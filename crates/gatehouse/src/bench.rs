@@ -11,6 +11,7 @@
 //! (d) the expiry sweep over a large assignment table.
 
 mod baseline;
+mod connectors;
 mod expiry;
 mod fixture;
 mod my_access;
@@ -69,6 +70,15 @@ pub struct BenchArgs {
     /// Database connections [default: what `gatehouse serve` uses].
     #[arg(long)]
     pool: Option<u32>,
+    /// Grants per connector scenario [default: 500; 50 with --quick].
+    #[arg(long)]
+    grants: Option<usize>,
+    /// Requests timed one by one for the SCIM latency [default: 100; 20 with --quick].
+    #[arg(long)]
+    latency_samples: Option<usize>,
+    /// Targets to provision into; each one given adds its rows.
+    #[command(flatten)]
+    targets: connectors::Targets,
 }
 
 /// The sizes of one run, after defaults and --quick.
@@ -82,6 +92,8 @@ pub struct Params {
     pub admitting: usize,
     /// The connection pool, as `gatehouse serve` configures it by default.
     pub pool: u32,
+    pub grants: usize,
+    pub latency_samples: usize,
 }
 
 impl BenchArgs {
@@ -97,7 +109,10 @@ impl BenchArgs {
             packages: pick(self.packages, 1000, 10_000),
             admitting: pick(self.admitting, 20, 100),
             pool: self.pool.unwrap_or(crate::config::Config::default().database_max_connections),
+            grants: pick(self.grants, 50, 500),
+            latency_samples: pick(self.latency_samples, 20, 100),
         };
+        anyhow::ensure!(p.grants > 0 && p.latency_samples > 0, "--grants and --latency-samples must be at least 1");
         anyhow::ensure!(p.requests > 0, "--requests must be at least 1");
         anyhow::ensure!(p.concurrency > 0, "--concurrency must be at least 1");
         anyhow::ensure!(p.pool > 0, "--pool must be at least 1");
@@ -215,7 +230,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut reports = Vec::new();
     let mut fatal = None;
     for &backend in backends {
-        match run_backend(backend, &args.postgres_url, params).await {
+        match run_backend(backend, &args.postgres_url, params, &args.targets).await {
             Ok(r) => {
                 // Each backend's rows as soon as they exist, in case a long run is cut short.
                 let partial = report::render(std::slice::from_ref(&r), params, started.elapsed());
@@ -244,19 +259,31 @@ fn name(backend: BackendChoice) -> &'static str {
     }
 }
 
-async fn run_backend(backend: BackendChoice, postgres_url: &str, p: Params) -> anyhow::Result<BackendReport> {
+async fn run_backend(
+    backend: BackendChoice,
+    postgres_url: &str,
+    p: Params,
+    targets: &connectors::Targets,
+) -> anyhow::Result<BackendReport> {
     let (store, fresh) = fresh_database(backend, postgres_url, p.pool).await?;
-    let result = scenarios(backend, store.clone(), p).await;
+    let result = scenarios(backend, store.clone(), p, targets).await;
     store.close().await;
     fresh.remove().await;
     result
 }
 
-async fn scenarios(backend: BackendChoice, store: Store, p: Params) -> anyhow::Result<BackendReport> {
+async fn scenarios(
+    backend: BackendChoice,
+    store: Store,
+    p: Params,
+    targets: &connectors::Targets,
+) -> anyhow::Result<BackendReport> {
     let mut report = BackendReport::new(name(backend));
     let t = Instant::now();
     store.migrate().await.context("migrations")?;
-    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let key = gatehouse_app::secrets::Sealer::generate_key();
+    let app = App::new(store.clone(), Arc::new(SystemClock))
+        .with_sealer(gatehouse_app::secrets::Sealer::from_base64(&key).context("a fresh key")?);
     app.bootstrap().await?.context("the bench database is not fresh")?;
     report.setup("migrate", t.elapsed());
 
@@ -312,5 +339,15 @@ async fn scenarios(backend: BackendChoice, store: Store, p: Params) -> anyhow::R
          floor, the listed packages read by id in one SQL query: p50 {:.3} ms, p99 {:.3} ms",
         ms(home.p50), ms(home.p99), ms(home.base_p50), ms(home.base_p99)
     ));
+
+    if targets.any() {
+        let (stop, workers) = connectors::workers(&app);
+        let measured = connectors::run(&app, targets, p.grants, p.latency_samples).await;
+        let _ = stop.send(true);
+        let _ = workers.await;
+        let measured = measured?;
+        report.rows.extend(measured.rows);
+        report.notes.extend(measured.notes);
+    }
     Ok(report)
 }

@@ -361,8 +361,12 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("demo.db").display());
         let store = gatehouse_store::Store::connect(&url, 2).await.unwrap();
         store.migrate().await.unwrap();
-        let app = App::new(store, std::sync::Arc::new(gatehouse_app::SystemClock));
-        let demo = seed(&app).await.unwrap();
+        let key = gatehouse_app::secrets::Sealer::generate_key();
+        let app = App::new(store, std::sync::Arc::new(gatehouse_app::SystemClock))
+            .with_sealer(gatehouse_app::secrets::Sealer::from_base64(&key).unwrap());
+        let secret = gatehouse_connectors::webhook::generate_secret();
+        let site = crate::demo_receiver::start(&secret).await.unwrap();
+        let demo = seed(&app, &site, &secret).await.unwrap();
         let system = gatehouse_app::Actor::system();
         let package = app.get_package(&system, demo.package_id).await.unwrap();
         assert!(package.is_hidden);
@@ -371,7 +375,11 @@ mod tests {
         assert_eq!(policy.request_approval_settings.stages.len(), 1);
         assert_eq!(policy.expiration.duration, Some(gatehouse_domain::duration::Duration::from_days(90)));
         let granted = app.granted_roles(&system, demo.package_id).await.unwrap();
-        assert_eq!(granted[0].role.origin_id, format!("Member_{}", demo.group_id));
+        let origins: Vec<(&str, &str)> =
+            granted.iter().map(|g| (g.role.origin_system.as_str(), g.role.origin_id.as_str())).collect();
+        let group_member = format!("Member_{}", demo.group_id);
+        assert!(origins.contains(&("AadGroup", group_member.as_str())), "{origins:?}");
+        assert!(origins.contains(&("Webhook", "Member")), "the team site's Member role: {origins:?}");
         let org = app.get_connected_organization(demo.organization_id).await.unwrap();
         assert_eq!(org.domains().collect::<Vec<_>>(), vec!["fabrikam.example"]);
         assert!(app.authenticate(&demo.admin_token).await.is_ok());
@@ -402,6 +410,6 @@ mod tests {
         assert!(app.redeem_bootstrap_link(&demo.admin_link, Default::default()).await.is_ok());
         assert!(app.redeem_bootstrap_link(&demo.admin_link, Default::default()).await.is_err());
         // A second seed on the same database is refused rather than duplicating the scenario.
-        assert!(seed(&app).await.is_err());
+        assert!(seed(&app, &site, &secret).await.is_err());
     }
 }

@@ -46,8 +46,12 @@ async fn the_demo_shows_a_delivery_leaving_gatehouse() {
         }
     };
     let banner = wait_for("Press Ctrl-C to stop.");
-    assert!(banner.iter().any(|l| l.contains("[Tango team site] Gatehouse checked the connection (signature verified)")), "{banner:?}");
-    let token = banner.iter().find(|l| l.contains("Ana Silva's token")).unwrap().split_whitespace().last().unwrap().to_owned();
+    assert!(
+        banner.iter().any(|l| l.contains("[Tango team site] Gatehouse checked the connection (signature verified)")),
+        "{banner:?}"
+    );
+    let token =
+        banner.iter().find(|l| l.contains("Ana Silva's token")).unwrap().split_whitespace().last().unwrap().to_owned();
     let request = banner
         .iter()
         .filter(|l| l.contains("/stages/"))
