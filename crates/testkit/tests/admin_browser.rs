@@ -73,14 +73,22 @@ async fn stage(backend: Backend) -> Stage {
 
 impl Stage {
     async fn browse(&self, scenario: &'static str) -> Value {
+        self.browse_with(scenario, &mut json!({})).await
+    }
+
+    /// With more configuration for the script.
+    async fn browse_with(&self, scenario: &'static str, extra: &mut Value) -> Value {
         let me: Uuid = self.s.get("/v1.0/me").await.expect(200)["id"].as_str().unwrap().parse().unwrap();
         let link = |code: String| format!("{}/signin/link?code={code}", self.s.base_url);
-        let config = json!({
+        let mut config = json!({
             "base": self.s.base_url, "adminToken": self.s.admin_token, "mailDir": self.sink.dir(),
             "screenshots": self.screenshots, "group": self.group, "internalCatalog": self.internal_catalog,
             "adminLink": link(self.s.app.create_bootstrap_link(me).await.unwrap()),
             "ownerLink": link(self.s.app.create_bootstrap_link(self.owner).await.unwrap()),
         });
+        if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object_mut()) {
+            c.append(e);
+        }
         let result =
             tokio::task::spawn_blocking(move || run_browser("admin", scenario, &config)).await.expect("browser thread");
         assert_eq!(result["ok"], true, "{result}");
@@ -111,4 +119,56 @@ async fn catalog_owner(backend: Backend) {
     st.browse("catalog_owner").await;
 }
 
-each_backend!(seed_000, catalog_owner);
+/// Connections: register a webhook target and a SCIM application in the portal, add the
+/// application's group to a catalog, see a connection that is down, and reconcile.
+async fn connections(backend: Backend) {
+    let st = stage(backend).await;
+    let scim = gatehouse_testkit::targets::ScimPeer::start();
+    let hook = gatehouse_testkit::targets::WebhookPeer::start("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    let design = scim.create_group("Design reviewers").await;
+    let mallory = scim.create_user("mallory@fabrikam.example").await;
+    scim.add_member(&design, &mallory).await;
+    let s = &st.s;
+    let catalog = id(&s.post(&format!("{EM}/catalogs"), json!({"displayName": "Partner extranet"})).await.expect(201));
+    let package = id(&s
+        .post(&format!("{EM}/accessPackages"), json!({"displayName": "Design review", "catalog": {"id": catalog}}))
+        .await
+        .expect(201));
+    // A second application whose server is down, with three people waiting on it.
+    let dead = gatehouse_testkit::targets::ScimPeer::start();
+    let dead_group = dead.create_group("Builds").await;
+    let c = s
+        .post("/v1.0/gatehouse/connections", json!({"displayName": "Build server", "kind": "scim",
+            "scim": {"baseUrl": dead.base_url(), "bearerToken": dead.token}}))
+        .await
+        .expect(201);
+    let dead_id = id(&c);
+    let builds = id(&s.post(&format!("{EM}/catalogs"), json!({"displayName": "Builds"})).await.expect(201));
+    s.post(&format!("{EM}/resourceRequests"), json!({"requestType": "adminAdd", "catalog": {"id": builds},
+        "resource": {"originSystem": "ScimGroup", "originId": dead_group, "environment": {"id": dead_id}}}))
+        .await
+        .expect(201);
+    let builds_package = id(&s
+        .post(&format!("{EM}/accessPackages"), json!({"displayName": "Builds", "catalog": {"id": builds}}))
+        .await
+        .expect(201));
+    let role = s.get(&format!("{EM}/catalogs/{builds}/resourceRoles")).await.expect(200)["value"][0]["id"].clone();
+    s.post(&format!("{EM}/accessPackages/{builds_package}/resourceRoleScopes"), json!({"role": {"id": role}})).await.expect(201);
+    let policy = s.add_policy(&builds_package, json!({"displayName": "Direct"})).await;
+    drop(dead);
+    for name in ["Alex Wilber", "Megan Bowen", "Olga Owner"] {
+        let users = s.get(&format!("/v1.0/users?$filter=displayName eq '{name}'")).await.expect(200);
+        s.post(&format!("{EM}/assignmentRequests"), json!({"requestType": "adminAdd",
+            "assignment": {"accessPackageId": builds_package, "assignmentPolicyId": policy, "targetId": users["value"][0]["id"]}}))
+            .await
+            .expect(201);
+    }
+    let mut config_extra = json!({"scimUrl": scim.base_url(), "scimToken": scim.token, "hookUrl": hook.url(""),
+        "catalog": catalog, "package": package, "deadConnection": dead_id});
+    let out = st.browse_with("connections", &mut config_extra).await;
+    let wiki = out["wiki"].as_str().unwrap();
+    let c = s.get(&format!("/v1.0/gatehouse/connections/{wiki}")).await.expect(200);
+    assert_eq!(c["status"], "healthy", "{c}");
+}
+
+each_backend!(seed_000, catalog_owner, connections);

@@ -33,6 +33,16 @@ async function refused(page, field, message, tab, before, label) {
   check((await auditCount()) === before, `${label}: a refused step wrote something`);
 }
 
+/// Reload until `selector`'s text contains `wanted`.
+async function reloadUntilContains(page, selector, wanted, what) {
+  for (let i = 0; i < 100; i++) {
+    await page.reload();
+    if ((await page.locator(selector).count()) > 0 && (await text(page, selector)).includes(wanted)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what}: '${selector}' never contained '${wanted}'`);
+}
+
 /// Seed 000's administrator: Fabrikam by its domain with both sponsors, the catalog, the
 /// group, Project Tango with its policy, hidden, and its link copied.
 async function connectFabrikam(admin) {
@@ -291,6 +301,71 @@ const scenarios = {
     await admin.locator("p.notice.good").waitFor();
     await visit(admin, "settings");
     return { tango, request, design, catalog };
+  },
+
+  // Connections: register a webhook target and a SCIM application, add the application's group
+  // and the application itself to a catalog, see a connection that is down and why, reconcile.
+  async connections() {
+    const admin = await signedIn(config.adminLink);
+    await admin.goto(`${base}/admin/connections`);
+    await visit(admin, "connections");
+    await admin.getByRole("link", { name: "New connection" }).click();
+    await visit(admin, "connection-kinds");
+    await admin.getByRole("link", { name: "A webhook target" }).click();
+    await admin.getByLabel(/^Name/).fill("Tango team site");
+    await admin.getByLabel(/^Grant URL/).fill(`${config.hookUrl}/grant`);
+    await admin.getByLabel(/^Revoke URL/).fill(`${config.hookUrl}/revoke`);
+    await admin.getByLabel(/^Roles the target offers/).fill("Visitor\nMember");
+    await visit(admin, "connection-new-webhook");
+    const before = await auditCount();
+    await admin.getByRole("button", { name: "Register and test" }).click();
+    await admin.locator("[id='webhook.grantUrl-error']").waitFor().catch(() => {});
+    await admin.waitForLoadState("load");
+    // No secret typed: Gatehouse made one and shows it once; the receiver does not know it,
+    // so the signed check is refused and the connection says so.
+    check((await text(admin, "p.notice")).includes("whsec_"), "the made secret is shown once");
+    check((await auditCount()) > before, "the connection was registered");
+    await visit(admin, "connection-webhook-made");
+    // The SCIM application, with its token.
+    await admin.goto(`${base}/admin/connections/new?kind=scim`);
+    await admin.getByLabel(/^Name/).fill("Engineering wiki");
+    await admin.getByLabel(/^SCIM base URL/).fill(config.scimUrl);
+    await admin.getByLabel(/^Bearer token/).fill(config.scimToken);
+    await visit(admin, "connection-new-scim");
+    await admin.getByRole("button", { name: "Register and test" }).click();
+    await waitForPath(admin, "/admin/connections/");
+    check((await text(admin, ".badge")).includes("Healthy"), "the wiki answers");
+    check(!(await admin.content()).includes(config.scimToken), "the token is never shown");
+    await visit(admin, "connection-scim");
+    // Add the wiki's group and the application to the catalog.
+    await admin.goto(`${base}/admin/catalogs/${config.catalog}/resources/add`);
+    await admin.getByRole("link", { name: /Engineering wiki/ }).click();
+    await admin.getByLabel("Search groups in the target").fill("design");
+    await admin.getByRole("button", { name: "Search" }).click();
+    await admin.getByLabel(/^Design reviewers/).check();
+    await admin.getByLabel(/itself — role User/).check();
+    await visit(admin, "catalog-add-from-connection");
+    await admin.getByRole("button", { name: "Add", exact: true }).click();
+    await waitForPath(admin, `/admin/catalogs/${config.catalog}`);
+    check((await text(admin, "main")).includes("Design reviewers"), "the group is a resource");
+    // The Design review package grants the group (through the API, as a script would).
+    const resources = (await api("GET", `${EM}/catalogs/${config.catalog}/resources?$expand=roles`)).body.value;
+    const group = resources.find((r) => r.originSystem === "ScimGroup");
+    const added = await api("POST", `${EM}/accessPackages/${config.package}/resourceRoleScopes`, { role: { id: group.roles[0].id } });
+    check(added.status === 201, `granting the group: ${added.status}`);
+    // A connection whose target is down: degraded, why, and what waits.
+    await admin.goto(`${base}/admin/connections/${config.deadConnection}`);
+    await reloadUntilContains(admin, "#degraded", "provisioning jobs wait", "the degraded banner");
+    await visit(admin, "connection-degraded");
+    await admin.goto(`${base}/admin/connections`);
+    await visit(admin, "connections-list");
+    // Reconcile the wiki: someone added behind Gatehouse's back is reported.
+    const wiki = (await api("GET", "/v1.0/gatehouse/connections?$filter=displayName eq 'Engineering wiki'")).body.value[0].id;
+    await admin.goto(`${base}/admin/connections/${wiki}`);
+    await admin.getByRole("button", { name: "Reconcile now (report only)" }).click();
+    await reloadUntilContains(admin, "#findings", "mallory@fabrikam.example", "the findings");
+    await visit(admin, "connection-reconciled");
+    return { wiki };
   },
 
   // A catalog owner: only their catalog, no settings, nothing tenant-wide.
