@@ -147,15 +147,30 @@ impl App {
         let reach = actor.reach(Action::ReadCatalog);
         let mut resources = connections::resources_in(&mut conn, id).await?;
         resources.retain(|r| reach.includes(r.catalog_id));
-        // What people see: credentials stay sealed.
-        Ok(ConnectionDetails { connection: stored.connection, waiting_jobs, oldest_waiting, resources })
+        Ok(ConnectionDetails { connection: self.shown(stored), waiting_jobs, oldest_waiting, resources })
     }
 
     pub async fn list_connections(&self, actor: &Actor, q: ListQuery<'_>) -> Result<Page<Connection>> {
         self.may_read_connections(actor)?;
         let mut conn = self.store.conn().await?;
         let page = gatehouse_store::query::list(&mut conn, &connections::CONNECTIONS, Where::new(), q).await?;
-        Page::from_rows(page, |row| connections::from_row(row).map(|s| s.connection))
+        let page = Page::from_rows(page, connections::from_row)?;
+        Ok(Page {
+            items: page.items.into_iter().map(|s| self.shown(s)).collect(),
+            next_skip: page.next_skip,
+            count: page.count,
+        })
+    }
+
+    /// A connection to show: its credentials opened only to say which are set (its
+    /// serialization never carries them). One that will not open shows none, and says why in
+    /// the log.
+    fn shown(&self, stored: Stored) -> Connection {
+        let fallback = stored.connection.clone();
+        self.opened(stored).unwrap_or_else(|e| {
+            tracing::warn!(connection = %fallback.id, error = %e, "a connection's credentials cannot be opened");
+            fallback
+        })
     }
 
     /// Check the connection now and record what was found.

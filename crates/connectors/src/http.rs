@@ -19,12 +19,12 @@ pub fn client() -> reqwest::Client {
 
 /// Classify a failed send (no HTTP answer).
 pub(crate) fn send_error(what: &str, e: &reqwest::Error) -> TargetError {
-    // reqwest's Display of a connect error is terse ("error sending request"); its source
-    // chain says why (refused, DNS, TLS).
+    // reqwest's Display of a connect error is terse ("error sending request"); the bottom of its
+    // source chain says why (refused, DNS, TLS).
     let mut why = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        why = format!("{why}: {s}");
+        why = s.to_string();
         source = s.source();
     }
     let why = strip_url(&why);

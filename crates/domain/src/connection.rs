@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::enums::graph_enum;
 use crate::error::{invalid, optional_text, required_text, ValidationError, DESCRIPTION_MAX, NAME_MAX};
 
 /// Origin systems of the resources connections offer (`accessPackageResource.originSystem`).
@@ -39,32 +40,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ConnectionKind {
-    Scim,
-    Ldap,
-    Webhook,
-}
+graph_enum!(ConnectionKind("connectionKind") { Scim = "scim", Ldap = "ldap", Webhook = "webhook" });
 
 impl ConnectionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectionKind::Scim => "scim",
-            ConnectionKind::Ldap => "ldap",
-            ConnectionKind::Webhook => "webhook",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "scim" => Some(ConnectionKind::Scim),
-            "ldap" => Some(ConnectionKind::Ldap),
-            "webhook" => Some(ConnectionKind::Webhook),
-            _ => None,
-        }
-    }
-
     /// The kind of connection that provisions resources of `origin_system`.
     pub fn of_origin(origin_system: &str) -> Option<Self> {
         match origin_system {
@@ -85,66 +63,32 @@ impl ConnectionKind {
     }
 }
 
-impl std::fmt::Display for ConnectionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+graph_enum!(
+    /// What reconciliation does with holders no assignment explains: `report` them in the audit
+    /// log and the portal, or `enforce` (report and remove them: Gatehouse is the only way into
+    /// the roles it governs).
+    ReconcileMode("reconcileMode") { Report = "report", Enforce = "enforce" }
+);
+
+// By hand: the enum is the macro's, whose variants take no attributes.
+#[allow(clippy::derivable_impls)]
+impl Default for ReconcileMode {
+    fn default() -> Self {
+        ReconcileMode::Report
     }
 }
 
-/// What reconciliation does with holders no assignment explains.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ReconcileMode {
-    /// Report them in the audit log and the portal; change nothing.
-    #[default]
-    Report,
-    /// Report them and remove them: Gatehouse is the only way into the roles it governs.
-    Enforce,
-}
+graph_enum!(
+    /// A connection's health as its deliveries and checks saw it: `untested` (never contacted),
+    /// `healthy`, or `degraded` (the target keeps failing: its jobs wait, none are lost, and are
+    /// retried as it recovers).
+    ConnectionStatus("connectionStatus") { Untested = "untested", Healthy = "healthy", Degraded = "degraded" }
+);
 
-impl ReconcileMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReconcileMode::Report => "report",
-            ReconcileMode::Enforce => "enforce",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "report" => Some(ReconcileMode::Report),
-            "enforce" => Some(ReconcileMode::Enforce),
-            _ => None,
-        }
-    }
-}
-
-/// A connection's health as its deliveries and checks saw it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ConnectionStatus {
-    /// Never contacted.
-    #[default]
-    Untested,
-    Healthy,
-    /// The target keeps failing: its jobs wait (none are lost) and are retried as it recovers.
-    Degraded,
-}
-
-impl ConnectionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectionStatus::Untested => "untested",
-            ConnectionStatus::Healthy => "healthy",
-            ConnectionStatus::Degraded => "degraded",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "untested" => Some(ConnectionStatus::Untested),
-            "healthy" => Some(ConnectionStatus::Healthy),
-            "degraded" => Some(ConnectionStatus::Degraded),
-            _ => None,
-        }
+#[allow(clippy::derivable_impls)]
+impl Default for ConnectionStatus {
+    fn default() -> Self {
+        ConnectionStatus::Untested
     }
 }
 

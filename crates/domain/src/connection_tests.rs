@@ -100,7 +100,7 @@ fn the_settings_object_must_match_the_kind() {
     assert!(msg.contains("under 'ldap'"), "{msg}");
     refused(json!({"displayName": "W", "kind": "webhook"}), "webhook");
     let e = create(json!({"displayName": "W", "kind": "ftp"})).expect_err("unknown kind");
-    assert!(e.message.contains("unknown variant"), "{e}");
+    assert!(e.message.contains("unknown connectionKind value 'ftp'"), "{e}");
 }
 
 fn ldap(url: &str, start_tls: bool) -> serde_json::Value {

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::connection::{validate_http_url, validate_signing_secret, Secret};
 use crate::duration::Duration;
+use crate::enums::graph_enum;
 use crate::error::{invalid, optional_text, required_text, ValidationError, DESCRIPTION_MAX, NAME_MAX};
 
 pub const REQUEST_TYPE: &str = "#microsoft.graph.accessPackageAssignmentRequestWorkflowExtension";
@@ -40,44 +41,16 @@ impl ExtensionKind {
     }
 }
 
-/// `accessPackageCustomExtensionStage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum CalloutStage {
-    AssignmentRequestCreated,
-    AssignmentRequestApproved,
-    AssignmentRequestGranted,
-    AssignmentRequestRemoved,
-    AssignmentFourteenDaysBeforeExpiration,
-    AssignmentOneDayBeforeExpiration,
-}
+graph_enum!(CalloutStage("accessPackageCustomExtensionStage") {
+    AssignmentRequestCreated = "assignmentRequestCreated",
+    AssignmentRequestApproved = "assignmentRequestApproved",
+    AssignmentRequestGranted = "assignmentRequestGranted",
+    AssignmentRequestRemoved = "assignmentRequestRemoved",
+    AssignmentFourteenDaysBeforeExpiration = "assignmentFourteenDaysBeforeExpiration",
+    AssignmentOneDayBeforeExpiration = "assignmentOneDayBeforeExpiration",
+});
 
 impl CalloutStage {
-    pub const ALL: [CalloutStage; 6] = [
-        CalloutStage::AssignmentRequestCreated,
-        CalloutStage::AssignmentRequestApproved,
-        CalloutStage::AssignmentRequestGranted,
-        CalloutStage::AssignmentRequestRemoved,
-        CalloutStage::AssignmentFourteenDaysBeforeExpiration,
-        CalloutStage::AssignmentOneDayBeforeExpiration,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CalloutStage::AssignmentRequestCreated => "assignmentRequestCreated",
-            CalloutStage::AssignmentRequestApproved => "assignmentRequestApproved",
-            CalloutStage::AssignmentRequestGranted => "assignmentRequestGranted",
-            CalloutStage::AssignmentRequestRemoved => "assignmentRequestRemoved",
-            CalloutStage::AssignmentFourteenDaysBeforeExpiration => "assignmentFourteenDaysBeforeExpiration",
-            CalloutStage::AssignmentOneDayBeforeExpiration => "assignmentOneDayBeforeExpiration",
-        }
-    }
-
-    /// Case-insensitively (Graph's own examples write `AssignmentRequestCreated`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
-    }
-
     /// The kind of extension that serves this stage.
     pub fn kind(self) -> ExtensionKind {
         match self {

@@ -67,6 +67,8 @@ macro_rules! graph_enum {
     };
 }
 
+pub(crate) use graph_enum;
+
 graph_enum!(
     /// Whether a connected organization was made by an admin or proposed by the service.
     ConnectedOrganizationState("connectedOrganizationState") {

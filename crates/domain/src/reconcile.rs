@@ -7,34 +7,14 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::enums::graph_enum;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ReconciliationState {
-    /// Queued or being worked on.
-    Running,
-    Succeeded,
-    Failed,
-}
-
-impl ReconciliationState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReconciliationState::Running => "running",
-            ReconciliationState::Succeeded => "succeeded",
-            ReconciliationState::Failed => "failed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "running" => Some(ReconciliationState::Running),
-            "succeeded" => Some(ReconciliationState::Succeeded),
-            "failed" => Some(ReconciliationState::Failed),
-            _ => None,
-        }
-    }
-}
+graph_enum!(
+    /// `running` (queued or being worked on), `succeeded` or `failed`.
+    ReconciliationState("reconciliationState") { Running = "running", Succeeded = "succeeded", Failed = "failed" }
+);
 
 /// Counts of one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -71,60 +51,17 @@ pub struct Reconciliation {
     pub finished_date_time: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum FindingKind {
-    /// An assignment grants the role; the target does not have it.
-    Missing,
-    /// The target has it; no assignment explains it.
-    Unexplained,
-}
+graph_enum!(
+    /// `missing`: an assignment grants the role, the target does not have it; `unexplained`: the
+    /// target has it, no assignment explains it.
+    FindingKind("driftFindingKind") { Missing = "missing", Unexplained = "unexplained" }
+);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum FindingAction {
-    Reported,
-    Reapplied,
-    Removed,
-    /// The fix was tried and the target refused it (`detail` says why).
-    Failed,
-}
-
-impl FindingKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingKind::Missing => "missing",
-            FindingKind::Unexplained => "unexplained",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "missing" => Some(FindingKind::Missing),
-            "unexplained" => Some(FindingKind::Unexplained),
-            _ => None,
-        }
-    }
-}
-
-impl FindingAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingAction::Reported => "reported",
-            FindingAction::Reapplied => "reapplied",
-            FindingAction::Removed => "removed",
-            FindingAction::Failed => "failed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "reported" => Some(FindingAction::Reported),
-            "reapplied" => Some(FindingAction::Reapplied),
-            "removed" => Some(FindingAction::Removed),
-            "failed" => Some(FindingAction::Failed),
-            _ => None,
-        }
-    }
-}
+graph_enum!(
+    /// What the run did about it; `failed`: the fix was tried and the target refused it
+    /// (`detail` says why).
+    FindingAction("driftFindingAction") { Reported = "reported", Reapplied = "reapplied", Removed = "removed", Failed = "failed" }
+);
 
 /// One difference between the target and the assignments.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

@@ -138,22 +138,30 @@ async fn connections(backend: Backend) {
     let dead = gatehouse_testkit::targets::ScimPeer::start();
     let dead_group = dead.create_group("Builds").await;
     let c = s
-        .post("/v1.0/gatehouse/connections", json!({"displayName": "Build server", "kind": "scim",
-            "scim": {"baseUrl": dead.base_url(), "bearerToken": dead.token}}))
+        .post(
+            "/v1.0/gatehouse/connections",
+            json!({"displayName": "Build server", "kind": "scim",
+            "scim": {"baseUrl": dead.base_url(), "bearerToken": dead.token}}),
+        )
         .await
         .expect(201);
     let dead_id = id(&c);
     let builds = id(&s.post(&format!("{EM}/catalogs"), json!({"displayName": "Builds"})).await.expect(201));
-    s.post(&format!("{EM}/resourceRequests"), json!({"requestType": "adminAdd", "catalog": {"id": builds},
-        "resource": {"originSystem": "ScimGroup", "originId": dead_group, "environment": {"id": dead_id}}}))
-        .await
-        .expect(201);
+    s.post(
+        &format!("{EM}/resourceRequests"),
+        json!({"requestType": "adminAdd", "catalog": {"id": builds},
+        "resource": {"originSystem": "ScimGroup", "originId": dead_group, "environment": {"id": dead_id}}}),
+    )
+    .await
+    .expect(201);
     let builds_package = id(&s
         .post(&format!("{EM}/accessPackages"), json!({"displayName": "Builds", "catalog": {"id": builds}}))
         .await
         .expect(201));
     let role = s.get(&format!("{EM}/catalogs/{builds}/resourceRoles")).await.expect(200)["value"][0]["id"].clone();
-    s.post(&format!("{EM}/accessPackages/{builds_package}/resourceRoleScopes"), json!({"role": {"id": role}})).await.expect(201);
+    s.post(&format!("{EM}/accessPackages/{builds_package}/resourceRoleScopes"), json!({"role": {"id": role}}))
+        .await
+        .expect(201);
     let policy = s.add_policy(&builds_package, json!({"displayName": "Direct"})).await;
     drop(dead);
     for name in ["Alex Wilber", "Megan Bowen", "Olga Owner"] {

@@ -83,6 +83,9 @@ async fn targets(s: &TestServer, w: &World) -> Targets {
     assert!(c.get("bearerToken").is_none() && c["scim"].get("bearerToken").is_none(), "write-only: {c}");
     assert_eq!(c["secretsSet"], json!(["bearerToken"]));
     let scim_connection = id(&c);
+    let read = s.get(&format!("/v1.0/gatehouse/connections/{scim_connection}")).await.expect(200);
+    assert_eq!(read["secretsSet"], json!(["bearerToken"]), "which credentials are set, read back: {read}");
+    assert!(!read.to_string().contains(&scim.token));
     let c = connection(s, ldap_body(&slapd, LDAP_PASSWORD)).await;
     assert_eq!(c["status"], "healthy", "{c}");
     let ldap_connection = id(&c);

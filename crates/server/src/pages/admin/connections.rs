@@ -140,7 +140,7 @@ pub struct RunRow {
 fn run_row(r: &Reconciliation) -> RunRow {
     let summary = r.summary.as_ref().map_or_else(String::new, |s| {
         format!(
-            "{} roles, {} holders; {} missing, {} unexplained; {} re-applied, {} removed, {} failed",
+            "roles {}, holders {}; missing {}, unexplained {}; re-applied {}, removed {}, failed {}",
             s.roles, s.holders, s.missing, s.unexplained, s.reapplied, s.removed, s.failed
         )
     });
