@@ -46,7 +46,9 @@ pub struct LdapGroup {
     pub members: Vec<String>,
 }
 
-/// A bound connection to the directory; close it when done.
+/// A bound connection to the directory; close it when done. A clone is another handle on the
+/// same connection, for operations in parallel.
+#[derive(Clone)]
 pub struct LdapSession {
     ldap: Ldap,
     settings: LdapSettings,

@@ -10,7 +10,7 @@ use gatehouse_domain::provisioning::{Grant, Person};
 use gatehouse_store::connections::Account;
 
 use super::people::{person, Records};
-use super::{in_order, job_error, require, targets, BatchFuture, Change, Connector};
+use super::{job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
 
 pub struct LdapConnector {
     app: App,
@@ -38,11 +38,13 @@ impl LdapConnector {
             Ok(p) => p,
             Err(e) => return changes.iter().map(|_| Err(e.clone())).collect(),
         };
-        let session = tokio::sync::Mutex::new(session);
-        let out = in_order(changes, |(_, grant)| async {
-            let person = person(&people, grant.target_id)?;
-            let mut s = session.lock().await;
-            let mut one = Ldap { session: &mut s, records: &records };
+        // One bound connection; each person's changes on a handle of their own (LDAP answers
+        // operations on one connection as they finish).
+        let (shared, records, people) = (&session, &records, &people);
+        let out = per_person(changes, PEOPLE_AT_ONCE, |(_, grant)| async move {
+            let person = person(people, grant.target_id)?;
+            let mut s = shared.clone();
+            let mut one = Ldap { session: &mut s, records };
             if grant.revoke {
                 one.revoke(grant, person).await
             } else {
@@ -50,7 +52,7 @@ impl LdapConnector {
             }
         })
         .await;
-        session.into_inner().close().await;
+        session.close().await;
         out
     }
 }

@@ -49,27 +49,54 @@ pub fn job_error(e: TargetError) -> JobError {
     }
 }
 
-/// Run `each` over the changes in order; once one finds the target out, the rest are not tried
-/// and wait with the same reason.
-pub(crate) async fn in_order<'a, F, Fut>(changes: &'a [Change], mut each: F) -> Vec<Result<(), JobError>>
+/// How many people's changes a connector works on at once.
+pub(crate) const PEOPLE_AT_ONCE: usize = 8;
+
+/// Run `each` over the changes: one person's changes in their order, up to `concurrency`
+/// people at once. Once a change finds the target out, the changes not started yet are not
+/// tried and wait with the same reason. Outcomes come back in the batch's order.
+pub(crate) async fn per_person<'a, F, Fut>(
+    changes: &'a [Change],
+    concurrency: usize,
+    each: F,
+) -> Vec<Result<(), JobError>>
 where
-    F: FnMut(&'a Change) -> Fut,
+    F: Fn(&'a Change) -> Fut,
     Fut: Future<Output = Result<(), JobError>>,
 {
-    let mut out = Vec::with_capacity(changes.len());
-    let mut outage: Option<String> = None;
-    for change in changes {
-        if let Some(why) = &outage {
-            out.push(Err(JobError::Outage(why.clone())));
-            continue;
+    use futures::StreamExt;
+    let mut people: Vec<(Uuid, Vec<usize>)> = Vec::new();
+    for (i, (_, g)) in changes.iter().enumerate() {
+        match people.iter_mut().find(|(p, _)| *p == g.target_id) {
+            Some((_, idx)) => idx.push(i),
+            None => people.push((g.target_id, vec![i])),
         }
-        let r = each(change).await;
-        if let Err(JobError::Outage(why)) = &r {
-            outage = Some(why.clone());
-        }
-        out.push(r);
     }
-    out
+    let outage: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let (each, outage) = (&each, &outage);
+    let done: Vec<Vec<(usize, Result<(), JobError>)>> = futures::stream::iter(people)
+        .map(|(_, idx)| async move {
+            let mut out = Vec::with_capacity(idx.len());
+            for i in idx {
+                let known = outage.lock().expect("outage").clone();
+                if let Some(why) = known {
+                    out.push((i, Err(JobError::Outage(why))));
+                    continue;
+                }
+                let r = each(&changes[i]).await;
+                if let Err(JobError::Outage(why)) = &r {
+                    *outage.lock().expect("outage") = Some(why.clone());
+                }
+                out.push((i, r));
+            }
+            out
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut all: Vec<(usize, Result<(), JobError>)> = done.into_iter().flatten().collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The connection a remote connector was handed, or why there is none.

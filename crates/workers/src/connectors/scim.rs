@@ -14,7 +14,7 @@ use gatehouse_domain::provisioning::{Grant, Person};
 use gatehouse_store::connections::Account;
 
 use super::people::{person, Records};
-use super::{in_order, job_error, require, targets, BatchFuture, Change, Connector};
+use super::{job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
 
 /// A connection's client, and the connection's modification time it was made for.
 type Cached = (DateTime<Utc>, Arc<ScimClient>);
@@ -56,9 +56,10 @@ impl ScimConnector {
             Ok(p) => p,
             Err(e) => return changes.iter().map(|_| Err(e.clone())).collect(),
         };
-        in_order(changes, |(_, grant)| async {
-            let person = person(&people, grant.target_id)?;
-            let one = Scim { client: &client, records: &records };
+        let (client, records, people) = (&client, &records, &people);
+        per_person(changes, PEOPLE_AT_ONCE, |(_, grant)| async move {
+            let person = person(people, grant.target_id)?;
+            let one = Scim { client, records };
             if grant.revoke {
                 one.revoke(grant, person).await
             } else {

@@ -9,7 +9,7 @@ use gatehouse_domain::provisioning::{Grant, Person};
 use serde_json::{json, Value};
 
 use super::people::{person, Records};
-use super::{in_order, job_error, require, targets, BatchFuture, Change, Connector};
+use super::{job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
 
 pub struct WebhookConnector {
     app: App,
@@ -62,8 +62,8 @@ impl WebhookConnector {
             Ok(p) => p,
             Err(e) => return changes.iter().map(|_| Err(e.clone())).collect(),
         };
-        in_order(changes, |(id, grant)| {
-            let (secret, people) = (&secret, &people);
+        let (secret, people) = (&secret, &people);
+        per_person(changes, PEOPLE_AT_ONCE, |(id, grant)| {
             async move {
                 let person = person(people, grant.target_id)?;
                 let url = if grant.revoke { &settings.revoke_url } else { &settings.grant_url };
