@@ -393,6 +393,72 @@ fn error_answer(what: &str, method: &Method, status: StatusCode, text: &str) -> 
 mod tests {
     use super::*;
 
+    /// A stand-in token endpoint and SCIM server in one (this module's unit test only): the
+    /// client sends its client credentials by HTTP Basic, uses the token as a bearer, and
+    /// fetches it once while it lasts.
+    #[tokio::test]
+    async fn client_credentials_fetch_a_token_once_and_use_it() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        use axum::http::HeaderMap;
+        use axum::routing::{get, post};
+
+        let issued = Arc::new(AtomicUsize::new(0));
+        let counter = issued.clone();
+        let app = axum::Router::new()
+            .route(
+                "/token",
+                post(move |headers: HeaderMap, body: String| {
+                    let counter = counter.clone();
+                    async move {
+                        // "gatehouse:s3cret" in Basic.
+                        let ok = headers.get("authorization").and_then(|v| v.to_str().ok())
+                            == Some("Basic Z2F0ZWhvdXNlOnMzY3JldA==");
+                        assert!(
+                            body.contains("grant_type=client_credentials") && body.contains("scope=scim"),
+                            "{body}"
+                        );
+                        if !ok {
+                            return (axum::http::StatusCode::UNAUTHORIZED, r#"{"error":"invalid_client"}"#.to_owned());
+                        }
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        (
+                            axum::http::StatusCode::OK,
+                            r#"{"access_token":"tok-1","token_type":"Bearer","expires_in":3600}"#.to_owned(),
+                        )
+                    }
+                }),
+            )
+            .route(
+                "/scim/Users",
+                get(|headers: HeaderMap| async move {
+                    match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+                        Some("Bearer tok-1") => (axum::http::StatusCode::OK, r#"{"totalResults": 7, "Resources": []}"#),
+                        _ => (axum::http::StatusCode::UNAUTHORIZED, r#"{"detail": "no"}"#),
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let settings = ScimSettings {
+            base_url: format!("{base}/scim"),
+            token_url: Some(format!("{base}/token")),
+            client_id: Some("gatehouse".into()),
+            scope: Some("scim".into()),
+        };
+        let secrets = Secrets { client_secret: Some(Secret::new("s3cret")), ..Secrets::default() };
+        let client = ScimClient::new(crate::http_client(), &settings, &secrets).unwrap();
+        assert_eq!(client.check().await.unwrap(), 7);
+        assert_eq!(client.check().await.unwrap(), 7);
+        assert_eq!(issued.load(Ordering::SeqCst), 1, "the token is kept while it lasts");
+        let wrong = Secrets { client_secret: Some(Secret::new("nope")), ..Secrets::default() };
+        let e = ScimClient::new(crate::http_client(), &settings, &wrong).unwrap().check().await.unwrap_err();
+        assert_eq!(e.kind, TargetErrorKind::Unauthorized, "{}", e.message);
+        assert!(e.message.contains("refused the client credentials"), "{}", e.message);
+    }
+
     #[test]
     fn filter_strings_escape_quotes_and_backslashes() {
         assert_eq!(filter_string(r#"pat"o\x"#), r#""pat\"o\\x""#);

@@ -368,6 +368,67 @@ async fn bad_targets_are_clear_errors(s: TestServer) {
     }
 }
 
+/// A webhook target that refuses (4xx) fails its part of the delivery with its own words:
+/// partially delivered, and `reprocess` tries it again once the target takes it.
+async fn a_refusal_fails_the_job_and_reprocess_retries(s: TestServer) {
+    let w = partner::world(&s).await;
+    let hook = WebhookPeer::start(SECRET);
+    let c = connection(
+        &s,
+        json!({"displayName": "Team site", "kind": "webhook", "webhook": {"grantUrl": hook.url("/grant"),
+            "revokeUrl": hook.url("/revoke"), "roles": ["Member"], "signingSecret": SECRET}}),
+    )
+    .await;
+    let r = add_resource(&s, &w, &id(&c), "Webhook", None).await;
+    grant_through(&s, &w.package, &r, "Member").await;
+    hook.answer(400, r#"{"reason": "the site is archived"}"#).await;
+    let policy = org_policy(&s, &w, &w.package, vec![]).await;
+    let request = id(&submit(&s, &w.ana, user_add(&w.package, &policy, "PO-000002")).await);
+    s.run_workers().await;
+    let path = format!("{EM}/assignmentRequests/{request}");
+    let r = s.get(&path).await.expect(200);
+    assert_eq!(r["state"], "partiallyDelivered", "the directory group was granted, the site refused: {r}");
+    assert!(r["failureReason"].as_str().unwrap().contains("the site is archived"), "{r}");
+    let grants = |all: Vec<Value>| all.into_iter().filter(|m| m["body"]["type"] == "grant").count();
+    assert_eq!(grants(hook.received().await), 0);
+    // The site takes it now: reprocess delivers the rest, once.
+    hook.answer(204, "").await;
+    s.post(&format!("{path}/reprocess"), json!({})).await.expect(202);
+    s.run_workers().await;
+    assert_eq!(s.get(&path).await.expect(200)["state"], "delivered");
+    assert_eq!(grants(hook.received().await), 1);
+}
+
+/// The schedule reconciles every SCIM and LDAP connection, fixing; webhooks are not listed.
+async fn reconciliation_runs_on_schedule(s: TestServer) {
+    let scim = ScimPeer::start();
+    let hook = WebhookPeer::start(SECRET);
+    let c = id(&connection(&s, scim_body(&scim)).await);
+    connection(&s, json!({"displayName": "Site", "kind": "webhook", "webhook": {"grantUrl": hook.url("/g"), "revokeUrl": hook.url("/r"),
+        "roles": ["Member"], "signingSecret": SECRET}})).await;
+    let every = Some(chrono::Duration::minutes(60));
+    let workers = || {
+        gatehouse_workers::Workers::new(s.app.clone(), std::sync::Arc::new(gatehouse_workers::LogMailer))
+            .with_reconcile_every(every)
+    };
+    workers().run_until_idle().await.unwrap();
+    let runs = s.get(&format!("/v1.0/gatehouse/connections/{c}/reconciliations")).await.expect(200);
+    let runs = runs["value"].as_array().unwrap().clone();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        (runs[0]["scheduled"].as_bool(), runs[0]["fix"].as_bool(), runs[0]["state"].as_str()),
+        (Some(true), Some(true), Some("succeeded"))
+    );
+    // Not again within the hour; again after it.
+    workers().run_until_idle().await.unwrap();
+    s.clock.advance(chrono::Duration::minutes(61));
+    workers().run_until_idle().await.unwrap();
+    let runs = s.get(&format!("/v1.0/gatehouse/connections/{c}/reconciliations")).await.expect(200);
+    assert_eq!(runs["value"].as_array().unwrap().len(), 2);
+    let all = s.get("/v1.0/gatehouse/auditRecords?$filter=activity eq 'reconciliation.start'").await.expect(200);
+    assert_eq!(all["value"].as_array().unwrap().len(), 2, "the webhook target is never scheduled: {all}");
+}
+
 /// A server that answers every request with 200 and HTML.
 fn axum_like_garbage(
 ) -> impl FnOnce(tokio::net::TcpListener) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
@@ -393,4 +454,6 @@ both_backends!(
     ldap_last_member_and_foreign_entries,
     drift_is_reported_then_enforced,
     bad_targets_are_clear_errors,
+    a_refusal_fails_the_job_and_reprocess_retries,
+    reconciliation_runs_on_schedule,
 );
