@@ -111,6 +111,9 @@ impl App {
         }
         connections::update(&mut tx, &after, sealed.as_deref()).await?;
         connections::set_health(&mut tx, id, &after.health).await?;
+        if after.health.status != ConnectionStatus::Degraded {
+            connections::release_jobs(&mut tx, id, self.now()).await?;
+        }
         self.audit(&mut tx, actor, updated("connection.update", "connection", id, &before, &after)).await?;
         tx.commit().await?;
         // A fixed credential or address lets waiting jobs try at once.
@@ -181,6 +184,10 @@ impl App {
         self.check_into(&mut c).await;
         let mut tx = self.store.begin().await?;
         connections::set_health(&mut tx, id, &c.health).await?;
+        if c.health.status == ConnectionStatus::Healthy {
+            // It answers: what waits on it runs now.
+            connections::release_jobs(&mut tx, id, self.now()).await?;
+        }
         if before.health.status != c.health.status {
             self.audit(&mut tx, actor, updated("connection.check", "connection", id, &before, &c)).await?;
         }

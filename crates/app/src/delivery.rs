@@ -507,6 +507,9 @@ impl App {
                     if gave_up && job.kind == crate::callouts::CALLOUT {
                         self.callout_failed(&mut tx, job, error.message()).await?;
                     }
+                    if gave_up && job.kind == RECONCILE {
+                        self.reconciliation_gave_up(&mut tx, job, error.message()).await?;
+                    }
                     gave_up
                 }
             };

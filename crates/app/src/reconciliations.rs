@@ -111,6 +111,24 @@ impl App {
         Ok(reconciliations::get(&mut conn, id).await?.filter(|r| r.state == ReconciliationState::Running))
     }
 
+    /// A run whose job gave up (its worker kept failing): failed, with the reason.
+    pub(crate) async fn reconciliation_gave_up(&self, tx: &mut WriteTx, job: &gatehouse_store::jobs::Job, why: &str) -> Result<()> {
+        let id = job.payload.get("reconciliationId").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
+        let Some(mut run) = (match id {
+            Some(id) => reconciliations::get(tx, id).await?,
+            None => None,
+        }) else {
+            return Ok(());
+        };
+        if run.state == ReconciliationState::Running {
+            run.state = ReconciliationState::Failed;
+            run.error = Some(why.to_owned());
+            run.finished_date_time = Some(self.now());
+            reconciliations::finish(tx, &run).await?;
+        }
+        Ok(())
+    }
+
     /// Record a finished run: its findings, and audit records for what changed in the target
     /// and for unexplained holders the previous run had not seen.
     pub async fn finish_reconciliation(&self, mut run: Reconciliation, findings: Vec<Finding>) -> Result<()> {

@@ -284,6 +284,9 @@ impl Run<'_> {
                     out.push(Holder { display_name, external_id: m.value, user_id: user });
                 }
             }
+            // The application's User role: only accounts of people the directory knows are
+            // governed; the application's own accounts (its administrators, service users)
+            // are not Gatehouse's to report or remove.
             (Side::Scim(client), ORIGIN_SCIM_APPLICATION) => {
                 for su in client.active_users().await.map_err(said)? {
                     let user = match accounts.get(&su.id) {
@@ -293,7 +296,9 @@ impl Run<'_> {
                             .await
                             .map_err(db)?,
                     };
-                    out.push(Holder { display_name: su.user_name.clone(), external_id: su.id, user_id: user });
+                    if user.is_some() {
+                        out.push(Holder { display_name: su.user_name.clone(), external_id: su.id, user_id: user });
+                    }
                 }
             }
             (Side::Ldap(session), ORIGIN_LDAP_GROUP) => {
