@@ -112,7 +112,12 @@ impl App {
     }
 
     /// A run whose job gave up (its worker kept failing): failed, with the reason.
-    pub(crate) async fn reconciliation_gave_up(&self, tx: &mut WriteTx, job: &gatehouse_store::jobs::Job, why: &str) -> Result<()> {
+    pub(crate) async fn reconciliation_gave_up(
+        &self,
+        tx: &mut WriteTx,
+        job: &gatehouse_store::jobs::Job,
+        why: &str,
+    ) -> Result<()> {
         let id = job.payload.get("reconciliationId").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
         let Some(mut run) = (match id {
             Some(id) => reconciliations::get(tx, id).await?,

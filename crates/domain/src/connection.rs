@@ -780,11 +780,11 @@ pub mod health {
         Recovered,
     }
 
-    /// The wait before a degraded connection is tried again: 5 s doubling to a minute, with
-    /// `jitter` in [0, 1) spreading replicas' probes over ±20 %.
-    pub fn probe_delay(consecutive_failures: i64, jitter: f64) -> Duration {
-        let steps = (consecutive_failures - DEGRADED_AFTER).clamp(0, 4) as u32;
-        let base = (5_000i64 << steps).min(60_000) as f64;
+    /// The wait before a degraded connection is tried again: a quarter of how long it has been
+    /// degraded, between 5 s and a minute, with `jitter` in [0, 1) spreading replicas' probes
+    /// over ±20 %. A short outage is noticed over within seconds; a long one is not hammered.
+    pub fn probe_delay(degraded_for: Duration, jitter: f64) -> Duration {
+        let base = (degraded_for.num_milliseconds() / 4).clamp(5_000, 60_000) as f64;
         Duration::milliseconds((base * (0.8 + 0.4 * jitter.clamp(0.0, 1.0))) as i64)
     }
 
@@ -816,15 +816,19 @@ pub mod health {
             }
             self.consecutive_failures += failures as i64;
             self.last_error = last_error.map(str::to_owned).or(self.last_error.take());
-            if self.consecutive_failures >= DEGRADED_AFTER {
-                self.probe_after = Some(now + probe_delay(self.consecutive_failures, jitter));
-                if was != ConnectionStatus::Degraded {
-                    self.status = ConnectionStatus::Degraded;
-                    self.status_date_time = Some(now);
-                    return Change::Degraded;
-                }
+            if self.consecutive_failures < DEGRADED_AFTER {
+                return Change::None;
             }
-            Change::None
+            let change = if was == ConnectionStatus::Degraded {
+                Change::None
+            } else {
+                self.status = ConnectionStatus::Degraded;
+                self.status_date_time = Some(now);
+                Change::Degraded
+            };
+            let since = self.status_date_time.unwrap_or(now);
+            self.probe_after = Some(now + probe_delay(now - since, jitter));
+            change
         }
     }
 }

@@ -246,9 +246,15 @@ proptest! {
     }
 
     #[test]
-    fn probe_delays_stay_within_a_minute_and_a_fifth(failures in 0i64..1000, jitter in 0.0f64..1.0) {
-        let d = probe_delay(failures, jitter).num_milliseconds();
+    fn probe_delays_stay_within_a_minute_and_a_fifth(degraded_secs in 0i64..100_000, jitter in 0.0f64..1.0) {
+        let d = probe_delay(chrono::Duration::seconds(degraded_secs), jitter).num_milliseconds();
         prop_assert!((4_000..=72_000).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn probes_grow_with_the_outage(a in 0i64..10_000, b in 0i64..10_000) {
+        let (short, long) = (a.min(b), a.max(b));
+        prop_assert!(probe_delay(chrono::Duration::seconds(short), 0.5) <= probe_delay(chrono::Duration::seconds(long), 0.5));
     }
 
     #[test]
