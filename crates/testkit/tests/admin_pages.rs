@@ -283,7 +283,7 @@ async fn a_catalog_is_created_filled_and_delegated_from_its_pages(s: TestServer)
     let add = format!("/admin/catalogs/{catalog}/resources/add");
     let none = admin.post(&add, &[("csrf", &csrf)]).await;
     assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(texts(&none, "#group-error"), ["Tick at least one group to add."]);
+    assert_eq!(texts(&none, "#group-error"), ["Tick at least one resource to add."]);
     // One good group and one that does not exist: neither is added.
     let missing = Uuid::new_v4().to_string();
     let audit = s.audit_count().await;

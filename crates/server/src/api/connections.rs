@@ -83,7 +83,6 @@ pub async fn test(State(s): State<AppState>, ctx: Ctx, c: Caller, Path(id): Path
 #[serde(deny_unknown_fields)]
 pub struct GroupSearch {
     /// Part of the group's name; all groups (the first 50) when left out.
-    #[serde(default)]
     #[schemars(length(max = 256))]
     pub search: Option<String>,
 }

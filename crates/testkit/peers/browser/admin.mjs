@@ -363,6 +363,8 @@ const scenarios = {
     const wiki = (await api("GET", "/v1.0/gatehouse/connections?$filter=displayName eq 'Engineering wiki'")).body.value[0].id;
     await admin.goto(`${base}/admin/connections/${wiki}`);
     await admin.getByRole("button", { name: "Reconcile now (report only)" }).click();
+    // Let the form's navigation finish before reloading: a reload racing it detaches the page.
+    await admin.locator("#running, #findings").first().waitFor();
     await reloadUntilContains(admin, "#findings", "mallory@fabrikam.example", "the findings");
     await visit(admin, "connection-reconciled");
     return { wiki };

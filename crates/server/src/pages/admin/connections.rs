@@ -171,6 +171,8 @@ struct ShowPage {
     resources: Vec<(String, String, String)>,
     runs: Vec<RunRow>,
     findings: Vec<FindingRow>,
+    /// Whether any run has finished: "found nothing" is only said of a finished run.
+    finished: bool,
     running: bool,
     reconcilable: bool,
     may_manage: bool,
@@ -237,6 +239,7 @@ pub(crate) async fn show_page(s: &AppState, v: &Viewer, id: uuid::Uuid, notice: 
         running: runs.first().is_some_and(|r| r.state == gatehouse_domain::reconcile::ReconciliationState::Running),
         runs: runs.iter().map(run_row).collect(),
         findings,
+        finished: latest_done.is_some(),
         reconcilable: !matches!(c.settings, ConnectionSettings::Webhook(_)),
         may_manage: governs && v.principal.may(Permission::EntitlementWrite).is_ok(),
         c: row(c),
