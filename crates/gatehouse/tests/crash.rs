@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{count, start};
 use gatehouse_testkit::{json, spawn, Backend, EM};
@@ -58,19 +58,7 @@ async fn run(backend: Backend) {
     serve.kill();
     kills += 1;
     let serve = start(&s.database_url, dir.path()).await;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let open = count(&s, "SELECT COUNT(*) FROM assignment_requests WHERE state <> 'delivered'").await;
-        let pending = count(&s, "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND kind = 'provision'").await;
-        if open == 0 && pending == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not everything was delivered: {open} requests open, {pending} jobs pending"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    common::wait_all_delivered(&s, Duration::from_secs(90), Duration::from_millis(200)).await;
     serve.kill();
     assert!(kills >= 5, "the server was killed {kills} times");
 
@@ -87,9 +75,7 @@ async fn run(backend: Backend) {
     );
     assert_eq!(count(&s, "SELECT COUNT(*) FROM audit_log WHERE activity = 'assignment.create'").await, n);
     assert_eq!(count(&s, "SELECT COUNT(*) FROM jobs WHERE state = 'failed'").await, 0);
-    let mut conn = s.app.store.conn().await.unwrap();
-    let verdict = gatehouse_store::audit::verify(&mut conn).await.unwrap();
-    assert!(matches!(verdict, gatehouse_store::audit::Verification::Intact { .. }), "{verdict:?}");
+    common::assert_audit_intact(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,19 +64,7 @@ async fn run(backend: Backend) {
     assert_eq!(count(&s, "SELECT COUNT(*) FROM jobs WHERE state = 'failed'").await, 0, "an outage fails nothing");
 
     scim.up();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let open = count(&s, "SELECT COUNT(*) FROM assignment_requests WHERE state <> 'delivered'").await;
-        let pending = count(&s, "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND kind = 'provision'").await;
-        if open == 0 && pending == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not everything was delivered: {open} requests open, {pending} jobs pending"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    common::wait_all_delivered(&s, Duration::from_secs(600), Duration::from_millis(500)).await;
     serve.kill();
     assert_eq!(kills, 2);
 
@@ -92,9 +80,7 @@ async fn run(backend: Backend) {
     assert_eq!(members.len(), USERS, "one membership per grant");
     assert_eq!(members.iter().collect::<HashSet<_>>().len(), USERS, "no membership twice");
     assert_eq!(scim.user_count().await, USERS as u64, "one account per person");
-    let mut conn = s.app.store.conn().await.unwrap();
-    let verdict = gatehouse_store::audit::verify(&mut conn).await.unwrap();
-    assert!(matches!(verdict, gatehouse_store::audit::Verification::Intact { .. }), "{verdict:?}");
+    common::assert_audit_intact(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

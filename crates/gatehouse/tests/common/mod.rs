@@ -56,3 +56,28 @@ pub async fn count(s: &gatehouse_testkit::TestServer, sql: &str) -> i64 {
     let row = sqlx::query(sql).fetch_one(&mut *conn).await.unwrap();
     sqlx::Row::try_get::<i64, _>(&row, 0).unwrap()
 }
+
+/// Wait until every request is delivered and no provisioning job is pending, polling every
+/// `poll`; fails with what is left once `within` has passed.
+pub async fn wait_all_delivered(s: &gatehouse_testkit::TestServer, within: Duration, poll: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let open = count(s, "SELECT COUNT(*) FROM assignment_requests WHERE state <> 'delivered'").await;
+        let pending = count(s, "SELECT COUNT(*) FROM jobs WHERE state = 'pending' AND kind = 'provision'").await;
+        if open == 0 && pending == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not everything was delivered: {open} requests open, {pending} jobs pending"
+        );
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// The audit chain verifies end to end.
+pub async fn assert_audit_intact(s: &gatehouse_testkit::TestServer) {
+    let mut conn = s.app.store.conn().await.unwrap();
+    let verdict = gatehouse_store::audit::verify(&mut conn).await.unwrap();
+    assert!(matches!(verdict, gatehouse_store::audit::Verification::Intact { .. }), "{verdict:?}");
+}
