@@ -81,6 +81,15 @@ async fn run(backend: Backend) {
     assert_eq!(members.iter().collect::<HashSet<_>>().len(), USERS, "no membership twice");
     assert_eq!(scim.user_count().await, USERS as u64, "one account per person");
     common::assert_audit_intact(&s).await;
+
+    // The token is sealed at rest and never logged, not even by the failures the outage caused.
+    let log = common::log(dir.path());
+    assert!(log.contains("job failed"), "the outage's failures are logged:\n{log}");
+    assert!(!log.contains(&scim.token), "the bearer token is in the server's log");
+    let mut conn = s.app.store.conn().await.unwrap();
+    let row = sqlx::query("SELECT sealed_secrets FROM connections").fetch_one(&mut *conn).await.unwrap();
+    let sealed: String = sqlx::Row::try_get(&row, 0).unwrap();
+    assert!(sealed.starts_with("v1:") && !sealed.contains(&scim.token), "the token is stored in clear: {sealed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! A real `gatehouse serve` process for the tests that kill it.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 pub struct Serve {
@@ -13,19 +13,21 @@ fn free_port() -> u16 {
 }
 
 /// Start `gatehouse serve` on `database_url`, its secret key in `data_dir` (the same across
-/// restarts), and wait until it is ready.
+/// restarts), and wait until it is ready. What it logs is appended to `data_dir/serve.log`
+/// (see [`log`]).
 pub async fn start(database_url: &str, data_dir: &std::path::Path) -> Serve {
     let port = free_port();
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("serve.log")).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
         .env("GATEHOUSE_DATABASE_URL", database_url)
         .env("GATEHOUSE_DATA_DIR", data_dir)
         .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("GATEHOUSE_LOG_LEVEL", "error")
+        .env("GATEHOUSE_LOG_LEVEL", "info")
         // A killed worker's jobs are taken over after this lease.
         .env("GATEHOUSE_JOB_LEASE_SECONDS", "2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
         .spawn()
         .expect("start gatehouse serve");
     let base = format!("http://127.0.0.1:{port}");
@@ -40,6 +42,13 @@ pub async fn start(database_url: &str, data_dir: &std::path::Path) -> Serve {
     let _ = child.kill();
     let _ = child.wait();
     panic!("gatehouse serve did not become ready");
+}
+
+/// Everything the servers started in `data_dir` logged.
+// Each test binary compiles this module; not every one reads the log.
+#[allow(dead_code)]
+pub fn log(data_dir: &std::path::Path) -> String {
+    std::fs::read_to_string(data_dir.join("serve.log")).unwrap_or_default()
 }
 
 impl Serve {
