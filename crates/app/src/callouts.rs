@@ -72,22 +72,18 @@ impl App {
         Ok(waits)
     }
 
-    /// Queue a callout job.
-    pub(crate) async fn queue_callout(&self, conn: &mut WriteTx, callout: Callout) -> Result<()> {
+    /// Queue a callout job; `maximum_retries` are the extension's retries after the first call.
+    pub(crate) async fn queue_callout(&self, conn: &mut WriteTx, callout: Callout, maximum_retries: i64) -> Result<()> {
         let now = self.now();
         let job = NewJob {
             kind: CALLOUT,
             payload: json!(callout),
-            max_attempts: 1,
+            max_attempts: 1 + maximum_retries,
             request_id: None,
             run_after: now,
             connection_id: None,
         };
-        // The extension's own retries are its `maximumRetries`.
-        let id = jobs::enqueue(conn, job, now).await?;
-        if let Some(e) = custom_extensions::get(conn, callout.extension_id).await? {
-            jobs::set_max_attempts(conn, id, 1 + e.extension.maximum_retries).await?;
-        }
+        jobs::enqueue(conn, job, now).await?;
         Ok(())
     }
 
@@ -124,7 +120,7 @@ impl App {
             instance_id: instance,
             waits: false,
         };
-        self.queue_callout(conn, callout).await
+        self.queue_callout(conn, callout, e.maximum_retries).await
     }
 
     /// An assignment nears its end: call the policy's extension for that stage.
@@ -144,7 +140,7 @@ impl App {
             instance_id: instance_id(assignment.id, stage),
             waits: false,
         };
-        self.queue_callout(conn, callout).await
+        self.queue_callout(conn, callout, e.maximum_retries).await
     }
 
     /// A callout gave up: its instance on the request says so (a request waiting for it

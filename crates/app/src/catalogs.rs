@@ -3,8 +3,8 @@
 use gatehouse_connectors::Target;
 use gatehouse_domain::authorization::{Action, Scope};
 use gatehouse_domain::catalog::{
-    Catalog, CatalogPatch, NewCatalog, NewResourceRequest, Resource, ResourceRequest, ResourceRequestAction,
-    ResourceRole, ResourceScope,
+    group_roles, Catalog, CatalogPatch, NewCatalog, NewResourceRequest, Resource, ResourceRequest,
+    ResourceRequestAction, ResourceRole, ResourceScope,
 };
 use gatehouse_domain::connection::{
     ConnectionKind, ConnectionSettings, ORIGIN_SCIM_APPLICATION, ORIGIN_WEBHOOK, SCIM_USER_ROLE,
@@ -192,7 +192,7 @@ impl App {
                     .into());
                 };
                 FoundInTarget {
-                    roles: vec![("Member".to_owned(), format!("Member_{}", group.origin_id))],
+                    roles: group_roles(&group.origin_id, &["Member"]),
                     origin_id: group.origin_id,
                     display_name: group.display_name,
                     description: group.description,
@@ -234,7 +234,7 @@ impl App {
                         let group = require_group(tx, group_id, "resource.originId").await?;
                         let found = FoundInTarget {
                             origin_id: group_id.to_string(),
-                            roles: ["Member", "Owner"].map(|n| (n.to_owned(), format!("{n}_{group_id}"))).to_vec(),
+                            roles: group_roles(&group_id.to_string(), &["Member", "Owner"]),
                             display_name: group.display_name.clone(),
                             description: group.description.clone(),
                         };

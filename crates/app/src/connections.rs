@@ -41,17 +41,15 @@ impl App {
         if c.secrets == Secrets::default() {
             return Ok(None);
         }
-        let sealer = self.sealer.as_deref().ok_or(SecretsError::NoKey)?;
         let plain = serde_json::to_vec(&c.secrets).expect("secrets serialize");
-        Ok(Some(sealer.seal(&plain, &c.id.to_string())))
+        Ok(Some(self.seal(&plain, c.id)?))
     }
 
     /// The stored connection with its credentials opened.
     fn opened(&self, stored: Stored) -> Result<Connection> {
         let mut c = stored.connection;
         if let Some(sealed) = stored.sealed_secrets {
-            let sealer = self.sealer.as_deref().ok_or(SecretsError::NoKey)?;
-            let plain = sealer.open(&sealed, &c.id.to_string())?;
+            let plain = self.open_sealed(&sealed, c.id)?;
             c.secrets = serde_json::from_slice(&plain).map_err(|_| SecretsError::Open)?;
         }
         Ok(c)
@@ -163,6 +161,13 @@ impl App {
             next_skip: page.next_skip,
             count: page.count,
         })
+    }
+
+    /// How many jobs wait on each connection that has any.
+    pub async fn waiting_jobs_by_connection(&self, actor: &Actor) -> Result<std::collections::HashMap<Uuid, i64>> {
+        self.may_read_connections(actor)?;
+        let mut conn = self.store.conn().await?;
+        Ok(connections::waiting_counts(&mut conn).await?)
     }
 
     /// A connection to show: its credentials opened only to say which are set (its

@@ -14,15 +14,13 @@ use crate::{not_found, Actor, App, AppError, Result};
 impl App {
     fn seal_extension(&self, e: &CustomExtension) -> Result<Option<String>> {
         let Some(secret) = &e.signing_secret else { return Ok(None) };
-        let sealer = self.sealer.as_deref().ok_or(SecretsError::NoKey)?;
-        Ok(Some(sealer.seal(secret.expose().as_bytes(), &e.id.to_string())))
+        Ok(Some(self.seal(secret.expose().as_bytes(), e.id)?))
     }
 
     fn open_extension(&self, stored: custom_extensions::Stored) -> Result<CustomExtension> {
         let mut e = stored.extension;
         if let Some(sealed) = stored.sealed_secret {
-            let sealer = self.sealer.as_deref().ok_or(SecretsError::NoKey)?;
-            let plain = sealer.open(&sealed, &e.id.to_string())?;
+            let plain = self.open_sealed(&sealed, e.id)?;
             e.signing_secret = Some(gatehouse_domain::connection::Secret::new(
                 String::from_utf8(plain).map_err(|_| SecretsError::Open)?,
             ));

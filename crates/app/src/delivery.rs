@@ -17,7 +17,8 @@ use gatehouse_domain::policy::AssignmentPolicy;
 use gatehouse_domain::request::{AssignmentRequest, Event};
 use gatehouse_store::jobs::{self, NewJob};
 use gatehouse_store::{
-    access_packages, assignments, catalogs, connected_organizations as orgs, directory, requests, WriteTx,
+    access_packages, assignments, catalogs, connected_organizations as orgs, custom_extensions, directory, requests,
+    WriteTx,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -214,7 +215,10 @@ impl App {
                         instance_id: *instance_id,
                         waits: true,
                     };
-                    self.queue_callout(conn, callout).await?;
+                    // An extension removed meanwhile is called once, and fails with the reason.
+                    let retries =
+                        custom_extensions::get(conn, *extension_id).await?.map_or(0, |e| e.extension.maximum_retries);
+                    self.queue_callout(conn, callout, retries).await?;
                     "assignmentRequest.waitingForCallback"
                 }
                 Event::Resumed { .. } => "assignmentRequest.resumed",

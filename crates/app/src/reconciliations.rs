@@ -14,6 +14,14 @@ use crate::audit::{created, updated, Change};
 use crate::delivery::RECONCILE;
 use crate::{not_found, Actor, App, AppError, Result};
 
+/// The payload key of a `reconcile` job: the run it works on.
+const RUN_KEY: &str = "reconciliationId";
+
+/// The run a `reconcile` job works on.
+pub fn run_of(job: &gatehouse_store::jobs::Job) -> Option<Uuid> {
+    job.payload.get(RUN_KEY).and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok())
+}
+
 impl App {
     /// Queue a run of the connection. `fix`: re-apply missing grants, and remove unexplained
     /// holders if the connection enforces; otherwise only report.
@@ -60,7 +68,7 @@ impl App {
         // once with the reason, rather than waiting unseen.
         let job = NewJob {
             kind: RECONCILE,
-            payload: json!({"reconciliationId": run.id}),
+            payload: json!({RUN_KEY: run.id}),
             max_attempts: 3,
             request_id: None,
             run_after: now,
@@ -118,8 +126,7 @@ impl App {
         job: &gatehouse_store::jobs::Job,
         why: &str,
     ) -> Result<()> {
-        let id = job.payload.get("reconciliationId").and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok());
-        let Some(mut run) = (match id {
+        let Some(mut run) = (match run_of(job) {
             Some(id) => reconciliations::get(tx, id).await?,
             None => None,
         }) else {

@@ -108,12 +108,25 @@ impl App {
                 None => None,
             },
         };
-        let dir = approver_directory(conn, policy, organization, request.target_id).await?;
-        let excluded: Vec<Uuid> = [request.target_id, request.requestor_id].into_iter().flatten().collect();
         let update = matches!(request.request_type, RequestType::UserUpdate | RequestType::AdminUpdate);
-        approval::plan(&policy.request_approval_settings, update, &dir, &excluded)
-            .map_err(|e| AppError::Conflict(e.to_string()))
+        resolve_plan(conn, policy, organization, request.target_id, request.requestor_id, update).await
     }
+}
+
+/// The approvers of each of the policy's stages for this target, leaving out the target and
+/// the requestor (nobody approves their own access).
+async fn resolve_plan(
+    conn: &mut Conn,
+    policy: &AssignmentPolicy,
+    organization: Option<Uuid>,
+    target: Option<Uuid>,
+    requestor: Option<Uuid>,
+    update: bool,
+) -> Result<Vec<gatehouse_domain::approval::ResolvedStage>> {
+    let dir = approver_directory(conn, policy, organization, target).await?;
+    let excluded: Vec<Uuid> = [target, requestor].into_iter().flatten().collect();
+    approval::plan(&policy.request_approval_settings, update, &dir, &excluded)
+        .map_err(|e| AppError::Conflict(e.to_string()))
 }
 
 /// Load the people the policy's approver sets can refer to for this target.
@@ -329,10 +342,7 @@ impl App {
                 let plan = if admin {
                     Vec::new()
                 } else {
-                    let dir = approver_directory(&mut tx, &policy, organization, target_id).await?;
-                    let excluded: Vec<Uuid> = [target_id, Some(me.user_id)].into_iter().flatten().collect();
-                    approval::plan(&policy.request_approval_settings, false, &dir, &excluded)
-                        .map_err(|e| AppError::Conflict(e.to_string()))?
+                    resolve_plan(&mut tx, &policy, organization, target_id, Some(me.user_id), false).await?
                 };
                 let request_type = if admin { RequestType::AdminAdd } else { RequestType::UserAdd };
                 let mut request = AssignmentRequest::new(
@@ -447,9 +457,7 @@ impl App {
                 } else {
                     let target = directory::get_user(&mut tx, a.target_id).await?;
                     let organization = target.as_ref().and_then(|u| u.connected_organization_id);
-                    let dir = approver_directory(&mut tx, &policy, organization, Some(a.target_id)).await?;
-                    approval::plan(&policy.request_approval_settings, true, &dir, &[a.target_id, me.user_id])
-                        .map_err(|e| AppError::Conflict(e.to_string()))?
+                    resolve_plan(&mut tx, &policy, organization, Some(a.target_id), Some(me.user_id), true).await?
                 };
                 let request_type = if admin { RequestType::AdminUpdate } else { RequestType::UserUpdate };
                 let mut request =

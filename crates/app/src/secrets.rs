@@ -48,6 +48,12 @@ impl Sealer {
         Self::new(&bytes)
     }
 
+    /// A sealer with a new random key, for databases that last no longer than the process
+    /// (benchmarks, tests).
+    pub fn with_random_key() -> Self {
+        Self::from_base64(&Self::generate_key()).expect("a generated key is 32 bytes of base64")
+    }
+
     /// A new random key in its text form.
     pub fn generate_key() -> String {
         let mut key = [0u8; 32];
@@ -83,12 +89,28 @@ impl Sealer {
     }
 }
 
+impl crate::App {
+    /// Seal a credential of the row `owner` with the server's key.
+    pub(crate) fn seal(&self, plaintext: &[u8], owner: uuid::Uuid) -> Result<String, SecretsError> {
+        Ok(self.sealer()?.seal(plaintext, &owner.to_string()))
+    }
+
+    /// Open a credential sealed for the row `owner`.
+    pub(crate) fn open_sealed(&self, sealed: &str, owner: uuid::Uuid) -> Result<Vec<u8>, SecretsError> {
+        self.sealer()?.open(sealed, &owner.to_string())
+    }
+
+    fn sealer(&self) -> Result<&Sealer, SecretsError> {
+        self.sealer.as_deref().ok_or(SecretsError::NoKey)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn sealer() -> Sealer {
-        Sealer::from_base64(&Sealer::generate_key()).unwrap()
+        Sealer::with_random_key()
     }
 
     #[test]

@@ -19,6 +19,18 @@ pub struct TargetGroup {
     pub description: Option<String>,
 }
 
+impl From<crate::scim::ScimGroup> for TargetGroup {
+    fn from(g: crate::scim::ScimGroup) -> Self {
+        TargetGroup { origin_id: g.id, display_name: g.display_name, description: None }
+    }
+}
+
+impl From<crate::ldap::LdapGroup> for TargetGroup {
+    fn from(g: crate::ldap::LdapGroup) -> Self {
+        TargetGroup { origin_id: g.dn, display_name: g.name, description: g.description }
+    }
+}
+
 pub enum Target {
     Scim(ScimClient),
     Ldap(LdapClient),
@@ -61,20 +73,12 @@ impl Target {
     /// Groups whose name contains `text` (all when empty), at most `max`.
     pub async fn search_groups(&self, text: &str, max: usize) -> Result<Vec<TargetGroup>, TargetError> {
         match self {
-            Target::Scim(c) => Ok(c
-                .search_groups(text, max)
-                .await?
-                .into_iter()
-                .map(|g| TargetGroup { origin_id: g.id, display_name: g.display_name, description: None })
-                .collect()),
+            Target::Scim(c) => Ok(c.search_groups(text, max).await?.into_iter().map(TargetGroup::from).collect()),
             Target::Ldap(c) => {
                 let mut s = c.session().await?;
                 let found = s.search_groups(text, max).await;
                 s.close().await;
-                Ok(found?
-                    .into_iter()
-                    .map(|g| TargetGroup { origin_id: g.dn, display_name: g.name, description: g.description })
-                    .collect())
+                Ok(found?.into_iter().map(TargetGroup::from).collect())
             }
             Target::Webhook { .. } => {
                 Err(TargetError::permanent("a webhook target has no groups; its roles are named on the connection"))
@@ -85,16 +89,12 @@ impl Target {
     /// One group by its id; `None` when the target has no such group.
     pub async fn group(&self, origin_id: &str) -> Result<Option<TargetGroup>, TargetError> {
         match self {
-            Target::Scim(c) => Ok(c.get_group(origin_id).await?.map(|g| TargetGroup {
-                origin_id: g.id,
-                display_name: g.display_name,
-                description: None,
-            })),
+            Target::Scim(c) => Ok(c.get_group(origin_id).await?.map(TargetGroup::from)),
             Target::Ldap(c) => {
                 let mut s = c.session().await?;
                 let found = s.group(origin_id).await;
                 s.close().await;
-                Ok(found?.map(|g| TargetGroup { origin_id: g.dn, display_name: g.name, description: g.description }))
+                Ok(found?.map(TargetGroup::from))
             }
             Target::Webhook { .. } => Ok(None),
         }

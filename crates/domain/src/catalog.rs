@@ -173,12 +173,6 @@ pub struct ResourceScope {
 }
 
 impl Resource {
-    /// The roles and root scope a directory group offers: Member and Owner.
-    pub fn directory_group_roles(&self, role_ids: [Uuid; 2], scope_id: Uuid) -> (Vec<ResourceRole>, ResourceScope) {
-        let names = ["Member", "Owner"].map(|n| (n.to_owned(), format!("{n}_{}", self.origin_id)));
-        self.roles_and_scope(&names, &role_ids, scope_id)
-    }
-
     /// The roles of `(display name, origin id)` with ids `role_ids`, and the root scope.
     pub fn roles_and_scope(
         &self,
@@ -246,6 +240,12 @@ pub struct ResourceInput {
 pub struct EnvironmentRef {
     pub id: Option<Uuid>,
     pub origin_id: Option<String>,
+}
+
+/// The `(display name, origin id)` of a group's roles: each name as `<name>_<group id>`. A
+/// directory group offers Member and Owner; a target's group, Member.
+pub fn group_roles(group_origin_id: &str, names: &[&str]) -> Vec<(String, String)> {
+    names.iter().map(|n| ((*n).to_owned(), format!("{n}_{group_origin_id}"))).collect()
 }
 
 /// The origin systems resources can come from.

@@ -281,9 +281,8 @@ async fn scenarios(
     let mut report = BackendReport::new(name(backend));
     let t = Instant::now();
     store.migrate().await.context("migrations")?;
-    let key = gatehouse_app::secrets::Sealer::generate_key();
-    let app = App::new(store.clone(), Arc::new(SystemClock))
-        .with_sealer(gatehouse_app::secrets::Sealer::from_base64(&key).context("a fresh key")?);
+    let app =
+        App::new(store.clone(), Arc::new(SystemClock)).with_sealer(gatehouse_app::secrets::Sealer::with_random_key());
     app.bootstrap().await?.context("the bench database is not fresh")?;
     report.setup("migrate", t.elapsed());
 

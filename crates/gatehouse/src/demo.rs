@@ -361,9 +361,8 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("demo.db").display());
         let store = gatehouse_store::Store::connect(&url, 2).await.unwrap();
         store.migrate().await.unwrap();
-        let key = gatehouse_app::secrets::Sealer::generate_key();
         let app = App::new(store, std::sync::Arc::new(gatehouse_app::SystemClock))
-            .with_sealer(gatehouse_app::secrets::Sealer::from_base64(&key).unwrap());
+            .with_sealer(gatehouse_app::secrets::Sealer::with_random_key());
         let secret = gatehouse_connectors::webhook::generate_secret();
         let site = crate::demo_receiver::start(&secret).await.unwrap();
         let demo = seed(&app, &site, &secret).await.unwrap();

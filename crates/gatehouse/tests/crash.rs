@@ -8,8 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{count, start};
-use gatehouse_testkit::{json, spawn, Backend, EM};
-use serde_json::Value;
+use gatehouse_testkit::{json, spawn, Backend};
 
 const USERS: usize = 60;
 
@@ -28,23 +27,7 @@ async fn run(backend: Backend) {
     let mut serve = start(&s.database_url, dir.path()).await;
     let mut kills = 0;
     for (i, user) in users.iter().enumerate() {
-        let body: Value = json!({"requestType": "adminAdd", "assignment": {"accessPackageId": package, "assignmentPolicyId": policy, "targetId": user}});
-        loop {
-            let sent = http
-                .post(format!("{}{EM}/assignmentRequests", serve.base))
-                .bearer_auth(&s.admin_token)
-                .json(&body)
-                .send()
-                .await;
-            match sent {
-                // Accepted now, or accepted before a crash cut the response off.
-                Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 409 => break,
-                Ok(r) => panic!("unexpected {}: {}", r.status(), r.text().await.unwrap_or_default()),
-                Err(_) => {
-                    serve = start(&s.database_url, dir.path()).await;
-                }
-            }
-        }
+        common::assign_surviving_kills(&http, &mut serve, &s, dir.path(), (&package, &policy), user).await;
         if i % 12 == 11 {
             // Kill while the workers are busy with what was just submitted.
             tokio::time::sleep(Duration::from_millis(20 * (i as u64 % 5))).await;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{count, start};
 use gatehouse_testkit::targets::{scim_package, ScimPeer};
-use gatehouse_testkit::{json, spawn, Backend, EM};
+use gatehouse_testkit::{spawn, Backend};
 
 const USERS: usize = 1000;
 
@@ -31,21 +31,7 @@ async fn run(backend: Backend) {
     let http = reqwest::Client::new();
     let mut kills = 0;
     for (i, user) in users.iter().enumerate() {
-        let body = json!({"requestType": "adminAdd", "assignment": {"accessPackageId": p.package, "assignmentPolicyId": p.policy, "targetId": user}});
-        loop {
-            let sent = http
-                .post(format!("{}{EM}/assignmentRequests", serve.base))
-                .bearer_auth(&s.admin_token)
-                .json(&body)
-                .send()
-                .await;
-            match sent {
-                // Accepted now, or accepted before a crash cut the response off.
-                Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 409 => break,
-                Ok(r) => panic!("unexpected {}: {}", r.status(), r.text().await.unwrap_or_default()),
-                Err(_) => serve = start(&s.database_url, dir.path()).await,
-            }
-        }
+        common::assign_surviving_kills(&http, &mut serve, &s, dir.path(), (&p.package, &p.policy), user).await;
         if i == 300 || i == 700 {
             serve.kill();
             kills += 1;

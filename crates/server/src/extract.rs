@@ -40,28 +40,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
 /// The body's bytes, when it says it is JSON.
 async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    {
-        let json_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "requestTooLarge", "the request body is too large")
-            } else {
-                ApiError::bad_request(format!("could not read the request body: {e}"))
-            }
-        })?;
-        if json_type != Some(true) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupportedMediaType",
-                "the request body must be JSON with Content-Type: application/json",
-            ));
+    let json_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "requestTooLarge", "the request body is too large")
+        } else {
+            ApiError::bad_request(format!("could not read the request body: {e}"))
         }
-        Ok(bytes)
+    })?;
+    if json_type != Some(true) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupportedMediaType",
+            "the request body must be JSON with Content-Type: application/json",
+        ));
     }
+    Ok(bytes)
 }
 
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {

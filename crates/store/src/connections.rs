@@ -150,15 +150,13 @@ pub async fn set_health(conn: &mut Tx, id: Uuid, h: &Health) -> Result<()> {
 }
 
 pub async fn get(conn: &mut Tx, id: Uuid) -> Result<Option<Stored>> {
-    let row =
-        sqlx::query("SELECT * FROM connections WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?;
-    row.as_ref().map(from_row).transpose()
+    get_for_update(conn, id, false).await
 }
 
-/// Lock the row while a batch's outcome is folded into its health (PostgreSQL; SQLite's
-/// writer is single anyway).
-pub async fn get_for_update(conn: &mut Tx, id: Uuid, postgres: bool) -> Result<Option<Stored>> {
-    let sql = if postgres {
+/// With `lock`, the row stays locked while a batch's outcome is folded into its health
+/// (PostgreSQL only: SQLite's writer is single anyway).
+pub async fn get_for_update(conn: &mut Tx, id: Uuid, lock: bool) -> Result<Option<Stored>> {
+    let sql = if lock {
         "SELECT * FROM connections WHERE id = $1 FOR UPDATE"
     } else {
         "SELECT * FROM connections WHERE id = $1"
@@ -215,6 +213,17 @@ pub async fn waiting_jobs(conn: &mut Tx, id: Uuid) -> Result<(i64, Option<DateTi
     .fetch_one(&mut *conn)
     .await?;
     Ok((rows::int(&row, "n")?, rows::opt_time(&row, "oldest")?))
+}
+
+/// How many jobs wait on each connection that has any (the connections list).
+pub async fn waiting_counts(conn: &mut Tx) -> Result<std::collections::HashMap<Uuid, i64>> {
+    let found = sqlx::query(
+        "SELECT connection_id, COUNT(*) AS n FROM jobs WHERE connection_id IS NOT NULL AND state = 'pending'
+         GROUP BY connection_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    found.iter().map(|r| Ok((rows::uuid(r, "connection_id")?, rows::int(r, "n")?))).collect()
 }
 
 /// A recovered connection's waiting jobs run now rather than at their backed-off times.

@@ -92,16 +92,6 @@ pub async fn claim(
         .collect()
 }
 
-/// How many attempts a job gets (set after queueing, from what it calls).
-pub async fn set_max_attempts(conn: &mut Tx, id: Uuid, max: i64) -> Result<()> {
-    sqlx::query("UPDATE jobs SET max_attempts = $2 WHERE id = $1")
-        .bind(id.to_string())
-        .bind(max)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// Finish a job that succeeded.
 pub async fn complete(conn: &mut Tx, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     sqlx::query("UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL, finished_date_time = $2 WHERE id = $1")

@@ -142,8 +142,7 @@ where
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-    let sealer = gatehouse_app::secrets::Sealer::from_base64(&gatehouse_app::secrets::Sealer::generate_key())
-        .expect("a fresh key");
+    let sealer = gatehouse_app::secrets::Sealer::with_random_key();
     let app = App::new(store, clock.clone()).with_public_url(&base_url).with_sealer(sealer);
     let (_, admin_token) = app.bootstrap().await.expect("bootstrap").expect("fresh database");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -236,7 +236,7 @@ impl Workers {
         }
         drop(conn);
         for ((system, connection_id), items) in by_target {
-            let Some(connector) = self.connectors.iter().find(|c| c.origin_systems().contains(&system.as_str())) else {
+            let Some(connector) = connectors::for_origin(&self.connectors, &system) else {
                 let error = JobError::Permanent(format!("no connector for origin system '{system}'"));
                 outcomes.extend(items.into_iter().map(|(job, _)| (job, Err(error.clone()))));
                 continue;

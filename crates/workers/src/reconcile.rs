@@ -25,12 +25,8 @@ use crate::connectors::Connector;
 /// Work one `reconcile` job. A target that cannot be reached fails the run (recorded with its
 /// reason), not the job: the next run tries again.
 pub async fn run(app: &App, connectors: &[Arc<dyn Connector>], job: &Job) -> Result<(), JobError> {
-    let id = job
-        .payload
-        .get("reconciliationId")
-        .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| JobError::Permanent("bad reconcile job".into()))?;
+    let id =
+        gatehouse_app::reconciliations::run_of(job).ok_or_else(|| JobError::Permanent("bad reconcile job".into()))?;
     let transient = |e: gatehouse_app::AppError| JobError::Transient(e.to_string());
     let Some(mut reconciliation) = app.reconciliation_to_run(id).await.map_err(transient)? else {
         return Ok(());
@@ -72,6 +68,26 @@ fn said(e: TargetError) -> String {
     e.message
 }
 
+/// Record what a fix came to: `done` (counted) when the target took it, `failed` (counted)
+/// with the target's words when it did not.
+fn settle(finding: &mut Finding, outcome: Result<(), String>, done: (FindingAction, &mut usize), failed: &mut usize) {
+    match outcome {
+        Ok(()) => {
+            *done.1 += 1;
+            finding.action = done.0;
+        }
+        Err(why) => {
+            *failed += 1;
+            finding.action = FindingAction::Failed;
+            finding.detail = Some(why);
+        }
+    }
+}
+
+fn db(e: gatehouse_store::StoreError) -> String {
+    format!("Gatehouse's database: {e}")
+}
+
 /// DNs compared as the directory would: case and spaces around separators do not matter.
 fn normal_dn(dn: &str) -> String {
     gatehouse_domain::connection::split_dn(dn)
@@ -87,7 +103,6 @@ fn normal_dn(dn: &str) -> String {
 impl Run<'_> {
     async fn all(&self) -> Result<(Summary, Vec<Finding>), String> {
         let c = self.connection;
-        let db = |e: gatehouse_store::StoreError| format!("Gatehouse's database: {e}");
         let (roles, accounts) = {
             let mut conn = self.app.store.conn().await.map_err(db)?;
             let roles = connections::governed_roles(&mut conn, c.id).await.map_err(db)?;
@@ -137,7 +152,6 @@ impl Run<'_> {
         summary: &mut Summary,
         findings: &mut Vec<Finding>,
     ) -> Result<(), String> {
-        let db = |e: gatehouse_store::StoreError| format!("Gatehouse's database: {e}");
         let explained = {
             let mut conn = self.app.store.conn().await.map_err(db)?;
             connections::explained_holders(
@@ -171,17 +185,9 @@ impl Run<'_> {
                     role_display_name: role.role_display_name.clone(),
                     connection_id: Some(self.connection.id),
                 };
-                match self.apply(grant).await {
-                    Ok(()) => {
-                        summary.reapplied += 1;
-                        finding.action = FindingAction::Reapplied;
-                    }
-                    Err(e) => {
-                        summary.failed += 1;
-                        finding.action = FindingAction::Failed;
-                        finding.detail = Some(e.message().to_owned());
-                    }
-                }
+                let outcome = self.apply(grant).await.map_err(|e| e.message().to_owned());
+                let done = (FindingAction::Reapplied, &mut summary.reapplied);
+                settle(&mut finding, outcome, done, &mut summary.failed);
             }
             findings.push(finding);
         }
@@ -195,17 +201,8 @@ impl Run<'_> {
             finding.holder_display_name =
                 u.as_ref().map_or_else(|| holder.display_name.clone(), |u| u.display_name.clone());
             if self.fix && self.connection.reconcile_mode == ReconcileMode::Enforce {
-                match self.remove(side, role, holder).await {
-                    Ok(()) => {
-                        summary.removed += 1;
-                        finding.action = FindingAction::Removed;
-                    }
-                    Err(e) => {
-                        summary.failed += 1;
-                        finding.action = FindingAction::Failed;
-                        finding.detail = Some(e.message);
-                    }
-                }
+                let outcome = self.remove(side, role, holder).await.map_err(said);
+                settle(&mut finding, outcome, (FindingAction::Removed, &mut summary.removed), &mut summary.failed);
             }
             findings.push(finding);
         }
@@ -240,9 +237,7 @@ impl Run<'_> {
 
     /// Re-apply one grant through the connection's connector, as a delivery would.
     async fn apply(&self, grant: Grant) -> Result<(), JobError> {
-        let Some(connector) =
-            self.connectors.iter().find(|c| c.origin_systems().contains(&grant.origin_system.as_str()))
-        else {
+        let Some(connector) = crate::connectors::for_origin(self.connectors, &grant.origin_system) else {
             return Err(JobError::Permanent(format!("no connector for origin system '{}'", grant.origin_system)));
         };
         let changes = [(Uuid::new_v4(), grant)];
@@ -256,7 +251,6 @@ impl Run<'_> {
         role: &GovernedRole,
         accounts: &HashMap<String, Uuid>,
     ) -> Result<Vec<Holder>, String> {
-        let db = |e: gatehouse_store::StoreError| format!("Gatehouse's database: {e}");
         let mut conn = self.app.store.conn().await.map_err(db)?;
         let mut out = Vec::new();
         match (side, role.origin_system.as_str()) {

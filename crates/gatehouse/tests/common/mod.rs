@@ -59,6 +59,33 @@ impl Serve {
     }
 }
 
+/// Submit a direct assignment of `user` through `serve`, starting the server again whenever a
+/// kill cuts the call off (a 409 then means an earlier try got through before the crash).
+pub async fn assign_surviving_kills(
+    http: &reqwest::Client,
+    serve: &mut Serve,
+    s: &gatehouse_testkit::TestServer,
+    data_dir: &std::path::Path,
+    (package, policy): (&str, &str),
+    user: &str,
+) {
+    let body = serde_json::json!({"requestType": "adminAdd",
+        "assignment": {"accessPackageId": package, "assignmentPolicyId": policy, "targetId": user}});
+    loop {
+        let sent = http
+            .post(format!("{}{}/assignmentRequests", serve.base, gatehouse_testkit::EM))
+            .bearer_auth(&s.admin_token)
+            .json(&body)
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().as_u16() == 201 || r.status().as_u16() == 409 => return,
+            Ok(r) => panic!("unexpected {}: {}", r.status(), r.text().await.unwrap_or_default()),
+            Err(_) => *serve = start(&s.database_url, data_dir).await,
+        }
+    }
+}
+
 /// One number from the database.
 pub async fn count(s: &gatehouse_testkit::TestServer, sql: &str) -> i64 {
     let mut conn = s.app.store.conn().await.unwrap();

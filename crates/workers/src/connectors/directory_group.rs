@@ -36,7 +36,7 @@ impl DirectoryGroupConnector {
         match applied.await {
             Ok(out) => out,
             // The database failed: nothing was applied, every change is retried.
-            Err(e) => changes.iter().map(|_| Err(e.clone())).collect(),
+            Err(e) => super::fail_all(changes, e),
         }
     }
 

@@ -10,7 +10,7 @@ use gatehouse_domain::provisioning::{Grant, Person};
 use gatehouse_store::connections::Account;
 
 use super::people::{person, Records};
-use super::{job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
+use super::{fail_all, job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
 
 pub struct LdapConnector {
     app: App,
@@ -36,7 +36,7 @@ impl LdapConnector {
         };
         let (session, records, people) = match prepared.await {
             Ok(p) => p,
-            Err(e) => return changes.iter().map(|_| Err(e.clone())).collect(),
+            Err(e) => return fail_all(changes, e),
         };
         // One bound connection; each person's changes on a handle of their own (LDAP answers
         // operations on one connection as they finish).

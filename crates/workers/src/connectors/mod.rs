@@ -14,6 +14,7 @@ pub mod webhook;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use gatehouse_app::delivery::{Grant, JobError};
 use gatehouse_connectors::{TargetError, TargetErrorKind};
@@ -47,6 +48,16 @@ pub fn job_error(e: TargetError) -> JobError {
         TargetErrorKind::Transient => JobError::Transient(e.message),
         TargetErrorKind::Permanent => JobError::Permanent(e.message),
     }
+}
+
+/// The connector that provisions `origin_system`, if any.
+pub fn for_origin<'a>(connectors: &'a [Arc<dyn Connector>], origin_system: &str) -> Option<&'a Arc<dyn Connector>> {
+    connectors.iter().find(|c| c.origin_systems().contains(&origin_system))
+}
+
+/// The same failure for every change of a batch (nothing could start).
+pub(crate) fn fail_all(changes: &[Change], e: JobError) -> Vec<Result<(), JobError>> {
+    changes.iter().map(|_| Err(e.clone())).collect()
 }
 
 /// How many people's changes a connector works on at once.

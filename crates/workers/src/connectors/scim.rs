@@ -14,7 +14,7 @@ use gatehouse_domain::provisioning::{Grant, Person};
 use gatehouse_store::connections::Account;
 
 use super::people::{person, Records};
-use super::{job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
+use super::{fail_all, job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
 
 /// A connection's client, and the connection's modification time it was made for.
 type Cached = (DateTime<Utc>, Arc<ScimClient>);
@@ -54,7 +54,7 @@ impl ScimConnector {
         };
         let (client, records, people) = match prepared.await {
             Ok(p) => p,
-            Err(e) => return changes.iter().map(|_| Err(e.clone())).collect(),
+            Err(e) => return fail_all(changes, e),
         };
         let (client, records, people) = (&client, &records, &people);
         per_person(changes, PEOPLE_AT_ONCE, |(_, grant)| async move {

@@ -9,7 +9,7 @@ use gatehouse_domain::provisioning::{Grant, Person};
 use serde_json::{json, Value};
 
 use super::people::{person, Records};
-use super::{job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
+use super::{fail_all, job_error, per_person, require, targets, BatchFuture, Change, Connector, PEOPLE_AT_ONCE};
 
 pub struct WebhookConnector {
     app: App,
@@ -60,7 +60,7 @@ impl WebhookConnector {
         };
         let (settings, secret, people) = match prepared.await {
             Ok(p) => p,
-            Err(e) => return changes.iter().map(|_| Err(e.clone())).collect(),
+            Err(e) => return fail_all(changes, e),
         };
         let (secret, people) = (&secret, &people);
         per_person(changes, PEOPLE_AT_ONCE, |(id, grant)| {

@@ -212,25 +212,18 @@ pub async fn add_resources_form(
     add_resources_page(&s, &v, id, source, query, StatusCode::OK, Errors::default()).await
 }
 
-/// The resource request for one ticked value of `source`.
-async fn request_for(
-    s: &AppState,
-    v: &Viewer,
-    catalog: Uuid,
-    source: Option<Uuid>,
-    value: &str,
-) -> Result<NewResourceRequest, AppError> {
+/// The resource request for one ticked value of `source` (the directory when `None`).
+fn request_for(catalog: Uuid, source: Option<&Connection>, value: &str) -> NewResourceRequest {
     let resource = match source {
         None => json!({"originId": value, "originSystem": ORIGIN_DIRECTORY_GROUP}),
-        Some(c) => {
-            let k = s.app.get_connection(&v.actor(), c).await?.connection;
+        Some(k) => {
             let system = match (&k.settings, value) {
                 (ConnectionSettings::Scim(_), "application") => ORIGIN_SCIM_APPLICATION,
                 (ConnectionSettings::Scim(_), _) => ORIGIN_SCIM_GROUP,
                 (ConnectionSettings::Ldap(_), _) => ORIGIN_LDAP_GROUP,
                 (ConnectionSettings::Webhook(_), _) => ORIGIN_WEBHOOK,
             };
-            let mut r = json!({"originSystem": system, "environment": {"id": c}});
+            let mut r = json!({"originSystem": system, "environment": {"id": k.id}});
             if !matches!(system, ORIGIN_SCIM_APPLICATION | ORIGIN_WEBHOOK) {
                 r["originId"] = json!(value);
             }
@@ -238,7 +231,7 @@ async fn request_for(
         }
     };
     let body = json!({"requestType": "adminAdd", "catalog": {"id": catalog}, "resource": resource});
-    Ok(serde_json::from_value(body).expect("a well-formed resource request"))
+    serde_json::from_value(body).expect("a well-formed resource request")
 }
 
 /// `POST /admin/catalogs/{id}/resources/add`: add the ticked resources, all or none.
@@ -254,18 +247,15 @@ pub async fn add_resources(State(s): State<AppState>, v: Viewer, Path(id): Path<
         errors.add("group", "Tick at least one resource to add.");
         return add_resources_page(&s, &v, id, source, query, INVALID, errors).await;
     }
-    let mut requests = Vec::with_capacity(picked.len());
-    for value in picked {
-        requests.push(request_for(&s, &v, id, source, value).await?);
-    }
+    let connection = match source {
+        Some(c) => Some(s.app.get_connection(&v.actor(), c).await?.connection),
+        None => None,
+    };
+    let requests = picked.into_iter().map(|value| request_for(id, connection.as_ref(), value)).collect();
     match s.app.create_resource_requests(&v.actor(), requests).await {
         Ok(_) => see_other(&format!("/admin/catalogs/{id}#resources")),
-        Err(AppError::Validation(e)) => {
-            errors.add("group", sentence(&e.message));
-            add_resources_page(&s, &v, id, source, query, INVALID, errors).await
-        }
-        Err(AppError::Conflict(m)) => {
-            errors.add("group", sentence(&m));
+        Err(AppError::Validation(gatehouse_domain::ValidationError { message, .. }) | AppError::Conflict(message)) => {
+            errors.add("group", sentence(&message));
             add_resources_page(&s, &v, id, source, query, INVALID, errors).await
         }
         Err(e) => Err(e.into()),

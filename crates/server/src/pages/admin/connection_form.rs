@@ -58,12 +58,25 @@ struct FormPage {
     secret_note: &'static str,
 }
 
-fn notes(editing: bool) -> (&'static str, &'static str) {
-    if editing {
-        ("(leave empty to keep the stored one)", "(leave empty to keep the stored one)")
-    } else {
-        ("", "(whsec_…; leave empty and Gatehouse makes one and shows it once)")
+impl FormPage {
+    /// The form for `kind` (empty: the kind chooser), registering or editing, with `f` filled in.
+    fn new(chrome: AdminChrome, kind: &'static str, editing: Option<String>, f: Fields) -> Self {
+        let (keep_note, secret_note) = if editing.is_some() {
+            ("(leave empty to keep the stored one)", "(leave empty to keep the stored one)")
+        } else {
+            ("", "(whsec_…; leave empty and Gatehouse makes one and shows it once)")
+        };
+        FormPage { chrome, kind, editing, f, errors: Errors::default(), keep_note, secret_note }
     }
+}
+
+/// What the form says besides the kind's settings, as the API's body.
+fn common(f: &FormData) -> Value {
+    json!({
+        "displayName": f.get("name").unwrap_or(""),
+        "description": f.get("description"),
+        "reconcileMode": if f.get("mode") == Some("enforce") { "enforce" } else { "report" },
+    })
 }
 
 fn kind_of(raw: Option<&str>) -> Option<ConnectionKind> {
@@ -77,15 +90,7 @@ pub async fn new_form(State(s): State<AppState>, v: Viewer, Query(p): Query<NewP
     f.set("mode", "report");
     f.set("scim.auth", "bearer");
     f.set("ldap.personNamingAttribute", "uid");
-    let page = FormPage {
-        chrome: chrome(&s, &v, "connections").await?,
-        kind: kind.map_or("", ConnectionKind::as_str),
-        editing: None,
-        f,
-        errors: Errors::default(),
-        keep_note: notes(false).0,
-        secret_note: notes(false).1,
-    };
+    let page = FormPage::new(chrome(&s, &v, "connections").await?, kind.map_or("", ConnectionKind::as_str), None, f);
     render(StatusCode::OK, &page)
 }
 
@@ -167,25 +172,14 @@ fn refused(errors: &mut Errors, e: AppError) -> Result<(), AppError> {
 pub async fn create(State(s): State<AppState>, v: Viewer, body: Bytes) -> PageResult {
     let f = FormData::parse(&body);
     let kind = kind_of(f.get("kind"));
-    let mut page = FormPage {
-        chrome: chrome(&s, &v, "connections").await?,
-        kind: kind.map_or("", ConnectionKind::as_str),
-        editing: None,
-        f: typed(&f),
-        errors: Errors::default(),
-        keep_note: notes(false).0,
-        secret_note: notes(false).1,
-    };
+    let mut page =
+        FormPage::new(chrome(&s, &v, "connections").await?, kind.map_or("", ConnectionKind::as_str), None, typed(&f));
     let Some(kind) = kind else {
         page.errors.add("form", "Choose what kind of system to connect.");
         return render(INVALID, &page);
     };
-    let mut body = json!({
-        "displayName": f.get("name").unwrap_or(""),
-        "description": f.get("description"),
-        "kind": kind.as_str(),
-        "reconcileMode": if f.get("mode") == Some("enforce") { "enforce" } else { "report" },
-    });
+    let mut body = common(&f);
+    body["kind"] = json!(kind.as_str());
     body[kind.as_str()] = settings(kind, &f);
     let input: NewConnection = match serde_json::from_value(body) {
         Ok(i) => i,
@@ -243,15 +237,12 @@ fn filled(c: &gatehouse_domain::connection::Connection) -> Fields {
 pub async fn edit_form(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> PageResult {
     let id = path_id(&id, "connection")?;
     let d = s.app.get_connection(&v.actor(), id).await?;
-    let page = FormPage {
-        chrome: chrome(&s, &v, "connections").await?,
-        kind: d.connection.kind().as_str(),
-        editing: Some(id.to_string()),
-        f: filled(&d.connection),
-        errors: Errors::default(),
-        keep_note: notes(true).0,
-        secret_note: notes(true).1,
-    };
+    let page = FormPage::new(
+        chrome(&s, &v, "connections").await?,
+        d.connection.kind().as_str(),
+        Some(id.to_string()),
+        filled(&d.connection),
+    );
     render(StatusCode::OK, &page)
 }
 
@@ -261,20 +252,8 @@ pub async fn edit(State(s): State<AppState>, v: Viewer, Path(id): Path<String>, 
     let d = s.app.get_connection(&v.actor(), id).await?;
     let kind = d.connection.kind();
     let f = FormData::parse(&body);
-    let mut page = FormPage {
-        chrome: chrome(&s, &v, "connections").await?,
-        kind: kind.as_str(),
-        editing: Some(id.to_string()),
-        f: typed(&f),
-        errors: Errors::default(),
-        keep_note: notes(true).0,
-        secret_note: notes(true).1,
-    };
-    let mut body = json!({
-        "displayName": f.get("name").unwrap_or(""),
-        "description": f.get("description"),
-        "reconcileMode": if f.get("mode") == Some("enforce") { "enforce" } else { "report" },
-    });
+    let mut page = FormPage::new(chrome(&s, &v, "connections").await?, kind.as_str(), Some(id.to_string()), typed(&f));
+    let mut body = common(&f);
     body[kind.as_str()] = settings(kind, &f);
     let patch: ConnectionPatch = match serde_json::from_value(body) {
         Ok(p) => p,

@@ -86,11 +86,8 @@ struct ListPage {
 pub async fn list(State(s): State<AppState>, v: Viewer) -> PageResult {
     let actor = v.actor();
     let page = s.app.list_connections(&actor, ListQuery { top: 500, ..ListQuery::EXPANDED }).await?;
-    let mut rows = Vec::with_capacity(page.items.len());
-    for c in page.items {
-        let waiting = s.app.get_connection(&actor, c.id).await?.waiting_jobs;
-        rows.push((row(&c), waiting));
-    }
+    let waiting = s.app.waiting_jobs_by_connection(&actor).await?;
+    let rows = page.items.iter().map(|c| (row(c), waiting.get(&c.id).copied().unwrap_or(0))).collect();
     let may_manage = v.principal.may(Permission::EntitlementWrite).is_ok() && actor.governs();
     render(StatusCode::OK, &ListPage { chrome: chrome(&s, &v, "connections").await?, rows, may_manage })
 }
