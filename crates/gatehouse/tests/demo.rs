@@ -62,6 +62,12 @@ async fn the_demo_shows_a_delivery_leaving_gatehouse() {
 
     let em = format!("http://127.0.0.1:{port}/v1.0/identityGovernance/entitlementManagement");
     let http = reqwest::Client::new();
+    // The banner is printed as the server starts listening: wait until it answers.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !http.get(format!("http://127.0.0.1:{port}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(std::time::Instant::now() < deadline, "the demo never became ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let stages: serde_json::Value = http
         .get(format!("{em}/accessPackageAssignmentApprovals/{request}/stages"))
         .bearer_auth(&token)
